@@ -1,0 +1,177 @@
+"""Configuration: `config.toml` loaded into pydantic models.
+
+Every knob has a default and a range, so a missing file still gives a working kiosk and a bad
+value is caught at start-up with a one-line message naming the key, the value and what is
+allowed (``ConfigError``, exit code 2), instead of failing mid-conversation.
+
+Relative paths in the file are resolved against the directory of the config file.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from kiosk.errors import ConfigError
+
+ENV_CONFIG = "KIOSK_CONFIG"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_CONFIG_PATH = REPO_ROOT / "config.toml"
+
+Lang = Literal["ko", "en"]
+
+
+class Section(BaseModel):
+    """Strict base: unknown keys are errors, so a typo in config.toml is never silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class PathsConfig(Section):
+    models_dir: Path = Path("models")
+    runtime_dir: Path = Path("/tmp/kiosk")
+
+
+class AudioConfig(Section):
+    input_device: str | int | None = None
+    output_device: str | int | None = None
+    input_rate_hz: Annotated[int, Field(ge=8000, le=192000)] = 16000
+    block_ms: Annotated[int, Field(ge=10, le=200)] = 32
+    reopen_backoff_s: Annotated[float, Field(ge=0.1, le=60)] = 1.0
+    reopen_backoff_max_s: Annotated[float, Field(ge=1, le=600)] = 30.0
+
+
+class VadConfig(Section):
+    model: str = "silero_vad.onnx"
+    start_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    stop_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.35
+    min_speech_ms: Annotated[int, Field(ge=32, le=5000)] = 250
+    end_silence_ms: Annotated[int, Field(ge=100, le=5000)] = 600
+    preroll_ms: Annotated[int, Field(ge=0, le=2000)] = 300
+    max_utterance_s: Annotated[float, Field(ge=1, le=120)] = 15.0
+
+
+class AsrConfig(Section):
+    model: str = "whisper-base"
+    device: Literal["cpu", "cuda", "auto"] = "cpu"
+    compute_type: Literal["int8", "int8_float16", "float16", "float32", "default"] = "int8"
+    beam_size: Annotated[int, Field(ge=1, le=10)] = 1
+    languages: list[Lang] = Field(default_factory=lambda: ["ko", "en"], min_length=1)
+    hotwords_from_kb: bool = True
+    threads: Annotated[int, Field(ge=0, le=64)] = 0
+
+
+class LlmConfig(Section):
+    model: str = "gemma-3-270m-q4_k_m.gguf"
+    lora: str | None = None
+    n_ctx: Annotated[int, Field(ge=256, le=32768)] = 2048
+    n_gpu_layers: Annotated[int, Field(ge=-1, le=1000)] = 0
+    n_threads: Annotated[int, Field(ge=0, le=64)] = 0
+    temperature: Annotated[float, Field(ge=0, le=2)] = 0.0
+    top_p: Annotated[float, Field(gt=0, le=1)] = 0.9
+    repeat_penalty: Annotated[float, Field(ge=1, le=2)] = 1.15
+    max_tokens: Annotated[int, Field(ge=8, le=512)] = 64
+    timeout_s: Annotated[float, Field(gt=0, le=300)] = 20.0
+    cpu_repack: bool = False
+    enabled: bool = True
+
+
+class DialogConfig(Section):
+    history_turns: Annotated[int, Field(ge=1, le=50)] = 10
+    idle_timeout_s: Annotated[float, Field(ge=5, le=3600)] = 45.0
+    max_input_chars: Annotated[int, Field(ge=20, le=4000)] = 300
+    log_transcripts: bool = False
+
+
+class TtsConfig(Section):
+    voices: dict[Lang, str] = Field(
+        default_factory=lambda: {"en": "en_US-joe-medium.onnx", "ko": ""}
+    )
+    ko_fallback: Literal["english", "espeak", "none"] = "english"
+    length_scale: Annotated[float, Field(gt=0.3, le=3)] = 1.0
+    sentence_silence_ms: Annotated[int, Field(ge=0, le=2000)] = 200
+
+    @field_validator("voices")
+    @classmethod
+    def _english_voice_required(cls, voices: dict[str, str]) -> dict[str, str]:
+        if not voices.get("en"):
+            raise ValueError("an English voice (tts.voices.en) is required")
+        return voices
+
+
+class GovernorConfig(Section):
+    budget_mb: Annotated[int, Field(ge=200, le=65536)] = 6500
+    preload: bool = True
+
+
+class Config(Section):
+    paths: PathsConfig = PathsConfig()
+    audio: AudioConfig = AudioConfig()
+    vad: VadConfig = VadConfig()
+    asr: AsrConfig = AsrConfig()
+    llm: LlmConfig = LlmConfig()
+    dialog: DialogConfig = DialogConfig()
+    tts: TtsConfig = TtsConfig()
+    governor: GovernorConfig = GovernorConfig()
+    source: Path | None = Field(default=None, exclude=True)
+
+    def resolve(self, path: str | Path) -> Path:
+        """A path from the config, absolute or relative to the config file's directory."""
+        p = Path(path).expanduser()
+        if p.is_absolute():
+            return p
+        base = self.source.parent if self.source else REPO_ROOT
+        return (base / p).resolve()
+
+    def model_path(self, name: str) -> Path:
+        """A model file or directory: absolute, or inside ``paths.models_dir``."""
+        p = Path(name).expanduser()
+        return p if p.is_absolute() else self.resolve(self.paths.models_dir) / p
+
+
+def _describe(error: ValidationError) -> str:
+    first = error.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    if first["type"] == "extra_forbidden":
+        return f"{key}: unknown key"
+    value = first.get("input")
+    shown = repr(value) if not isinstance(value, dict) else "{…}"
+    more = f" (and {len(error.errors()) - 1} more)" if len(error.errors()) > 1 else ""
+    return f"{key} = {shown}: {first['msg']}{more}"
+
+
+def parse_config(data: dict, source: Path | None = None) -> Config:
+    """Validate a config mapping; a bad value raises a one-line ``ConfigError``."""
+    try:
+        return Config.model_validate({**data, "source": source})
+    except ValidationError as error:
+        where = f" in {source}" if source else ""
+        raise ConfigError(f"config error{where}: {_describe(error)}") from None
+
+
+def config_path(explicit: str | Path | None = None) -> Path:
+    """`--config PATH`, else `$KIOSK_CONFIG`, else the repository's `config.toml`."""
+    if explicit:
+        return Path(explicit)
+    env = os.environ.get(ENV_CONFIG)
+    return Path(env) if env else DEFAULT_CONFIG_PATH
+
+
+def load_config(explicit: str | Path | None = None) -> Config:
+    """Load and validate the config file; a missing default file gives the built-in defaults."""
+    path = config_path(explicit)
+    if not path.exists():
+        if explicit or os.environ.get(ENV_CONFIG):
+            raise ConfigError(f"config error: file not found: {path}")
+        return Config(source=None)
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config error in {path}: not valid TOML: {error}") from None
+    except OSError as error:
+        raise ConfigError(f"config error: cannot read {path}: {error.strerror}") from None
+    return parse_config(data, source=path.resolve())
