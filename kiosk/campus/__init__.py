@@ -1,0 +1,1 @@
+"""Campus knowledge: the packaged KB, model-free question understanding, templated answers."""

@@ -1,0 +1,531 @@
+"""Question understanding without models: language, intent, injection and place lookup.
+
+Runs before any LLM so that facts are chosen deterministically and a wrong building is never
+guessed: precision beats recall, and an unknown name yields ``[]`` (the kiosk then says it does
+not know). Matching is tuned for walk-up speech turned into text by Whisper: Korean spacing and
+particles vary, English names arrive mis-heard ("ten yarn plaza"), and follow-ups say "거기"/"it".
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from enum import StrEnum
+from functools import lru_cache
+from typing import Literal
+
+from kiosk.campus import lexicon as lx
+from kiosk.campus.knowledge import KnowledgeBase
+
+Lang = Literal["ko", "en"]
+
+_HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
+_LATIN = re.compile(r"[a-z]", re.IGNORECASE)
+_SCRIPT_SPLIT = re.compile(r"(?<=[\uac00-\ud7a3])(?=[a-z0-9])|(?<=[a-z0-9])(?=[\uac00-\ud7a3])")
+_PUNCT = re.compile(r"[^\w\s]|_")
+_ABBREVIATIONS = {"bldg": "building", "bld": "building", "univ": "university", "lib": "library"}
+_ORIGIN = re.compile(
+    r"(애지문|예지문|에지문|한양대역|2번 ?출구|여기)\s*에서"
+    r"|\bfrom (the )?(aeji|yeji|hanyang|station|exit|here)"
+)
+_ORIGIN_CODES = ("104", "station")
+_PARTICLES_LONGEST_FIRST = tuple(sorted(lx.PARTICLES, key=len, reverse=True))
+
+
+class Intent(StrEnum):
+    """What the visitor wants to know about a place (or that they want no place at all)."""
+
+    LOCATION = "location"
+    CODE = "code"
+    WALK_TIME = "walk_time"
+    NEIGHBOURS = "neighbours"
+    ROUTE = "route"
+    CATEGORY = "category"
+    FLOORS = "floors"
+    FEATURES = "features"
+    GREETING = "greeting"
+    HELP = "help"
+    OFFTOPIC = "offtopic"
+    UNKNOWN = "unknown"
+
+
+PLACE_INTENTS = frozenset(
+    {
+        Intent.LOCATION,
+        Intent.CODE,
+        Intent.WALK_TIME,
+        Intent.NEIGHBOURS,
+        Intent.ROUTE,
+        Intent.CATEGORY,
+        Intent.FLOORS,
+        Intent.FEATURES,
+    }
+)
+
+_INTENT_ORDER: tuple[Intent, ...] = (
+    Intent.HELP,
+    Intent.OFFTOPIC,
+    Intent.WALK_TIME,
+    Intent.ROUTE,
+    Intent.FLOORS,
+    Intent.CODE,
+    Intent.NEIGHBOURS,
+    Intent.FEATURES,
+    Intent.LOCATION,
+    Intent.CATEGORY,
+    Intent.GREETING,
+)
+
+_PRONOUN_EN = re.compile(
+    r"\b(it|its|that (one|building|place)|this (building|place|one)|the same (building|place)|"
+    r"same building|the building|the place|them|over there|get there|go there|walk there|"
+    r"there from here)\b"
+)
+_PRONOUN_THERE = re.compile(r"\bthere\b")
+_EXISTENTIAL_THERE = re.compile(r"\b(is|are|was|were) there\b|\bthere (is|are|s)\b")
+
+
+def detect_language(text: str) -> Lang:
+    """'en' when English words dominate (a Korean name inside English stays 'en'), else 'ko'."""
+    hangul_words = latin_words = 0
+    for word in text.split():
+        if _HANGUL.search(word):
+            hangul_words += 1
+        elif _LATIN.search(word):
+            latin_words += 1
+    if latin_words >= 2 and latin_words >= hangul_words:
+        return "en"
+    if hangul_words == 0 and latin_words > 0:
+        return "en"
+    return "ko"
+
+
+def normalise(text: str) -> str:
+    """NFKC, lowercase, punctuation to spaces, spaces collapsed: the form all matching uses."""
+    text = unicodedata.normalize("NFKC", text).lower()
+    text = _PUNCT.sub(" ", text)
+    return " ".join(text.split())
+
+
+def strip_particle(word: str) -> str:
+    """Drop one trailing Korean particle/ending from a word, keeping at least one syllable."""
+    for p in _PARTICLES_LONGEST_FIRST:
+        if word.endswith(p) and len(word) > len(p):
+            return word[: -len(p)]
+    return word
+
+
+def strip_particles(text: str) -> str:
+    """Normalise, then strip particles from every Korean word ("본관은 어디야" -> "본관 어디")."""
+    return " ".join(strip_particle(w) if _HANGUL.search(w) else w for w in normalise(text).split())
+
+
+def _tokens(text: str) -> list[str]:
+    """Normalised words; scripts split ("hit는"), spelt letters joined ("a g" -> "ag")."""
+    out: list[str] = []
+    run = ""
+    for tok in _SCRIPT_SPLIT.sub(" ", normalise(text)).split():
+        tok = _ABBREVIATIONS.get(tok, tok)
+        if len(tok) == 1 and tok.isascii() and tok.isalpha():
+            run += tok
+            continue
+        if run:
+            out.append(run)
+            run = ""
+        out.append(tok)
+    if run:
+        out.append(run)
+    return out
+
+
+def _compact(text: str) -> str:
+    return "".join(_tokens(text))
+
+
+# ---------------------------------------------------------------------------------------------
+# Phonetic-ish keys for mis-heard English, and jamo for Korean near-misses.
+
+
+_ROMAN = frozenset({"i", "ii", "iii", "iv", "v"})
+_PHON_RULES = (
+    ("ph", "f"),
+    ("ck", "k"),
+    ("q", "k"),
+    ("x", "ks"),
+    ("z", "s"),
+    ("c", "k"),
+    ("v", "b"),
+    ("w", "u"),
+    ("ee", "i"),
+    ("ea", "i"),
+    ("ae", "e"),
+    ("ai", "e"),
+    ("ay", "e"),
+    ("ey", "e"),
+    ("ie", "i"),
+    ("y", "i"),
+    ("oo", "u"),
+    ("ou", "u"),
+    ("j", "g"),
+    ("r", ""),
+    ("h", ""),
+    ("ng", "n"),
+    ("gg", "g"),
+)
+
+
+def _phonetic(s: str) -> str:
+    """Collapse spellings that ASR confuses (y/i, j/g, dropped r/h, doubled letters)."""
+    s = re.sub(r"[^a-z]", "", s)
+    for old, new in _PHON_RULES:
+        s = s.replace(old, new)
+    s = re.sub(r"(.)\1+", r"\1", s)
+    return "e" + s[1:] if s.startswith("a") else s
+
+
+def _jamo(syllable: str) -> tuple[int, int, int]:
+    """(onset, vowel, coda) indices of one Hangul syllable."""
+    n = ord(syllable) - 0xAC00
+    return n // 588, (n % 588) // 28, n % 28
+
+
+def _close_syllables(a: str, b: str) -> bool:
+    """Two syllables ASR could swap: at least two of onset/vowel/coda agree."""
+    ja, jb = _jamo(a), _jamo(b)
+    return sum(x == y for x, y in zip(ja, jb, strict=True)) >= 2
+
+
+def _korean_near(window: str, alias: str) -> bool:
+    """Same length, one (two when long) substituted syllables, each phonetically close."""
+    diffs = [(a, b) for a, b in zip(window, alias, strict=True) if a != b]
+    allowed = 2 if len(alias) >= 6 else 1
+    return 0 < len(diffs) <= allowed and all(_close_syllables(a, b) for a, b in diffs)
+
+
+def _is_hangul_word(s: str) -> bool:
+    return bool(s) and all("가" <= ch <= "힣" for ch in s)
+
+
+# ---------------------------------------------------------------------------------------------
+# Alias index, built once per KnowledgeBase.
+
+
+@dataclass(frozen=True)
+class _Index:
+    substr: tuple[tuple[str, str], ...]  # (compact alias with Hangul, code), longest first
+    tokens: dict[str, str]  # compact Latin/digit alias -> code
+    generic: frozenset[str]  # compact Latin aliases made only of common nouns
+    fuzzy_en: tuple[tuple[str, str, str, tuple[str, ...]], ...]  # compact, phon, code, words
+    fuzzy_ko: tuple[tuple[str, str], ...]  # (Hangul-only alias, code)
+    codes: frozenset[str]
+
+
+@lru_cache(maxsize=8)
+def _index(kb: KnowledgeBase) -> _Index:
+    substr: dict[str, str] = {}
+    tokens: dict[str, str] = {}
+    fuzzy_en: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
+    fuzzy_ko: dict[str, str] = {}
+    generic: set[str] = set()
+    for place in kb.places:
+        for alias in [place.name_ko, place.name_en, *place.aliases_ko, *place.aliases_en]:
+            toks = _tokens(alias)
+            compact = "".join(toks)
+            if not compact:
+                continue
+            if _HANGUL.search(compact):
+                substr.setdefault(compact, place.code)
+                if _is_hangul_word(compact) and len(compact) >= 3:
+                    fuzzy_ko.setdefault(compact, place.code)
+            else:
+                tokens.setdefault(compact, place.code)
+                if all(t in lx.COMMON_EN for t in toks):
+                    generic.add(compact)
+                if len(compact) >= 5 and not any(t.isdigit() or t in _ROMAN for t in toks):
+                    fuzzy_en.setdefault(
+                        compact, (compact, _phonetic(compact), place.code, tuple(toks))
+                    )
+    return _Index(
+        substr=tuple(sorted(substr.items(), key=lambda kv: -len(kv[0]))),
+        tokens=tokens,
+        generic=frozenset(generic),
+        fuzzy_en=tuple(fuzzy_en.values()),
+        fuzzy_ko=tuple(fuzzy_ko.items()),
+        codes=frozenset(p.code for p in kb.places),
+    )
+
+
+@dataclass(frozen=True)
+class _Hit:
+    start: int  # span in the compact text
+    end: int
+    code: str
+    tier: int  # 0 exact name/code, 1 fuzzy
+
+
+_CODE_KO = re.compile(r"(?<!\d)(\d{3})\s*(번|동|호관|관|호)")
+_CODE_EN = re.compile(r"\b(?:building|bldg|bld|number|no|num|nr)\s*(\d{3})\b")
+_CODE_BARE = re.compile(
+    r"(?<![\d+\-*/x×÷=])\b(\d{3})\b(?!\s*(?:[+\-*/×÷=]|분|층|m\b|미터|원|"
+    r"won|minutes?|mins?|floors?|meters?|metres?|%|퍼센트|명|개|년|살|시|km))"
+)
+_MATH = re.compile(r"\d\s*[+\-*/×÷=]\s*\d")
+
+
+def _code_hits(text: str, compact: str, idx: _Index) -> list[_Hit]:
+    """Explicit building numbers ("105번", "building 105", a bare known "105")."""
+    norm = _SCRIPT_SPLIT.sub(" ", unicodedata.normalize("NFKC", text).lower())
+    found: list[str] = [m.group(1) for m in _CODE_KO.finditer(norm)]
+    found += [m.group(1) for m in _CODE_EN.finditer(norm)]
+    if not _MATH.search(norm):
+        found += [m.group(1) for m in _CODE_BARE.finditer(norm)]
+    hits = []
+    for code in dict.fromkeys(found):
+        if code in idx.codes:
+            pos = compact.find(code)
+            hits.append(_Hit(pos, pos + len(code), code, 0))
+    return hits
+
+
+def _exact_hits(toks: list[str], compact: str, idx: _Index) -> list[_Hit]:
+    """Names/aliases: Hangul ones as substrings of the space-free text, Latin ones by word.
+
+    Short Hangul aliases must start a word ("병원" not inside "동물병원"), and common-noun
+    English aliases must not follow an unknown modifier ("national museum" is not ours).
+    """
+    hits = []
+    offsets = _offsets(toks)
+    starts = set(offsets)
+    for alias, code in idx.substr:
+        start = compact.find(alias)
+        while start != -1:
+            if len(alias) > 3 or not _is_hangul_word(alias) or start in starts:
+                hits.append(_Hit(start, start + len(alias), code, 0))
+            start = compact.find(alias, start + 1)
+    for i in range(len(toks)):
+        for n in range(1, min(6, len(toks) - i) + 1):
+            window = "".join(toks[i : i + n])
+            code = idx.tokens.get(window)
+            if code is None:
+                continue
+            if window in idx.generic and _other_place(toks, i, i + n):
+                continue
+            hits.append(_Hit(offsets[i], offsets[i] + len(window), code, 0))
+    return hits
+
+
+def _other_place(toks: list[str], start: int, end: int) -> bool:
+    """Words around a common-noun alias that make it another place ("national museum",
+    "plaza hotel")."""
+    if start > 0:
+        word = toks[start - 1]
+        if word.isascii() and word.isalpha() and word not in lx.EN_FILLER and word not in lx.OWN_EN:
+            return True
+    return end < len(toks) and toks[end] in lx.PLACE_NOUNS
+
+
+def _offsets(toks: list[str]) -> list[int]:
+    out, pos = [], 0
+    for t in toks:
+        out.append(pos)
+        pos += len(t)
+    return out
+
+
+def _fuzzy_hits(
+    toks: list[str], compact: str, taken: list[tuple[int, int]], idx: _Index
+) -> list[_Hit]:
+    """Near-misses of English names (ASR) and single-syllable slips in Korean names."""
+    hits: list[_Hit] = []
+    offsets = _offsets(toks)
+
+    def free(start: int, end: int) -> bool:
+        return all(end <= s or start >= e for s, e in taken)
+
+    for i in range(len(toks)):
+        for n in range(1, min(5, len(toks) - i) + 1):
+            words = toks[i : i + n]
+            if words[0] in lx.EN_FILLER or words[-1] in lx.EN_FILLER:
+                continue
+            if not all(w.isascii() and w.isalpha() for w in words):
+                continue
+            if not any(len(w) >= 3 and w.rstrip("s") not in lx.GENERIC_EN for w in words):
+                continue
+            window = "".join(words)
+            start = offsets[i]
+            if len(window) < 4 or not free(start, start + len(window)):
+                continue
+            best = _best_en(words, idx)
+            if best is None or (best[1] in idx.generic and _other_place(toks, i, i + n)):
+                continue
+            hits.append(_Hit(start, start + len(window), best[0], 1))
+    for m in re.finditer(r"[가-힣]{3,}", compact):
+        run, base = m.group(0), m.start()
+        for alias, code in idx.fuzzy_ko:
+            size = len(alias)
+            for j in range(len(run) - size + 1):
+                start = base + j
+                if free(start, start + size) and _korean_near(run[j : j + size], alias):
+                    hits.append(_Hit(start, start + size, code, 1))
+    return hits
+
+
+def _similar(a: str, b: str) -> float:
+    """Spelling or sound similarity of two Latin strings, 0..1."""
+    raw = SequenceMatcher(None, a, b).ratio()
+    return max(raw, SequenceMatcher(None, _phonetic(a), _phonetic(b)).ratio())
+
+
+def _best_en(words: list[str], idx: _Index) -> tuple[str, str] | None:
+    """Best (code, alias) for an English word window: similar spelling or sound, same head word.
+
+    The head-word check stops "international office" from becoming "International Hall": ASR
+    garbles sounds, it does not swap a noun for an unrelated one.
+    """
+    window = "".join(words)
+    phon = _phonetic(window)
+    best: tuple[str, str] | None = None
+    best_score = 0.0
+    for alias, alias_phon, code, alias_words in idx.fuzzy_en:
+        if abs(len(alias_words) - len(words)) > 1 or not 0.7 <= len(window) / len(alias) <= 1.3:
+            continue
+        if len(words) == 1 and len(alias_words) > 1:  # "buildings" is not "HIT Building"
+            continue
+        sm = SequenceMatcher(None, window, alias)
+        if sm.real_quick_ratio() < 0.6:
+            continue
+        score = max(sm.ratio(), SequenceMatcher(None, phon, alias_phon).ratio())
+        if score > best_score and _same_head(words, alias_words):
+            best, best_score = (code, alias), score
+    return best if best_score >= 0.8 else None
+
+
+def _same_head(words: list[str], alias_words: tuple[str, ...]) -> bool:
+    """Head nouns sound alike (or start alike), and a shared head needs a like modifier too."""
+    if len(alias_words) == 1:
+        return True  # one-word names ("paiknam" ~ "pike nam"): the whole-string score decides
+    head, alias_head = words[-1], alias_words[-1]
+    sim = _similar(head, alias_head)
+    if sim < 0.7 and not (sim >= 0.5 and head[:3] == alias_head[:3]):
+        return False
+    if head == alias_head and len(words) > 1 and len(alias_words) > 1:
+        return _similar("".join(words[:-1]), "".join(alias_words[:-1])) >= 0.7
+    return True
+
+
+def _select(hits: list[_Hit]) -> list[_Hit]:
+    """Longest non-overlapping spans win ("병원본관" beats "본관"); exact before fuzzy."""
+    chosen: list[_Hit] = []
+    for h in sorted(hits, key=lambda h: (h.tier, -(h.end - h.start), h.start)):
+        if all(h.end <= c.start or h.start >= c.end for c in chosen):
+            chosen.append(h)
+    return sorted(chosen, key=lambda h: (h.tier, h.start))
+
+
+def mentions_elsewhere(text: str) -> bool:
+    """True when the text names another university or an off-campus place we never answer for."""
+    norm = normalise(text)
+    compact = norm.replace(" ", "")
+    if any(re.search(p, norm) for p in lx.ELSEWHERE_EN) or any(
+        k in compact for k in lx.ELSEWHERE_KO
+    ):
+        return True
+    return any(strip_particle(w).startswith(lx.ELSEWHERE_KO_WORDS) for w in _tokens(text))
+
+
+def has_pronoun(text: str) -> bool:
+    """A reference back to the place under discussion ("거기", "그 건물", "it", "there")."""
+    norm = normalise(text)
+    compact = norm.replace(" ", "").replace("저기요", "")
+    if any(p in compact for p in lx.PRONOUN_KO):
+        return True
+    if _PRONOUN_EN.search(norm):
+        return True
+    return bool(_PRONOUN_THERE.search(_EXISTENTIAL_THERE.sub(" ", norm)))
+
+
+def _is_elliptical(text: str, intent: Intent) -> bool:
+    """A follow-up with only question words ("몇 층이야?", "and the floors?"): no new name in it."""
+    if intent not in PLACE_INTENTS:
+        return False
+    content = []
+    feature = False
+    for tok in _tokens(text):
+        if tok.isdigit():
+            continue
+        if _HANGUL.search(tok):
+            stem = strip_particle(tok)
+            if any(stem.startswith(f) for f in lx.KO_FEATURE):
+                feature = True
+                continue
+            if (
+                stem in lx.KO_FILLER
+                or tok in lx.KO_FILLER
+                or any(tok.startswith(s) for s in lx.KO_STEMS)
+            ):
+                continue
+            content.append(tok)
+        elif tok in lx.EN_FEATURE:
+            feature = True
+        elif tok not in lx.EN_FILLER:
+            content.append(tok)
+    if content:
+        return False
+    return not (feature and intent in (Intent.LOCATION, Intent.ROUTE))
+
+
+def find_places(text: str, kb: KnowledgeBase, history_codes: Sequence[str] = ()) -> list[str]:
+    """Codes of the places the text names, best first.
+
+    ``history_codes`` lists places of earlier turns, most recent first (as the dialog history
+    gives them); a pronoun or an elliptical follow-up with no name reuses the first of them.
+    """
+    intent = classify_intent(text, detect_language(text))
+    if intent in (Intent.OFFTOPIC, Intent.HELP) or mentions_elsewhere(text):
+        return []
+    idx = _index(kb)
+    toks = _tokens(text)
+    compact = "".join(toks)
+    hits = _select(_code_hits(text, compact, idx) + _exact_hits(toks, compact, idx))
+    hits += _fuzzy_hits(toks, compact, [(h.start, h.end) for h in hits], idx)
+    codes = list(dict.fromkeys(h.code for h in _select(hits)))
+    if len(codes) > 1 and _ORIGIN.search(normalise(text)):
+        # "애지문에서 인문관까지": the gate (where the kiosk stands) is the start, not the answer.
+        codes = [c for c in codes if c not in _ORIGIN_CODES] + [
+            c for c in codes if c in _ORIGIN_CODES
+        ]
+    if codes:
+        return codes
+    known = [c for c in history_codes if c in idx.codes]
+    if known and (has_pronoun(text) or _is_elliptical(text, intent)):
+        return [known[0]]
+    return []
+
+
+def classify_intent(text: str, lang: Lang) -> Intent:
+    """First matching intent in priority order; UNKNOWN when nothing matches.
+
+    Both languages' cues are tried whatever ``lang`` says, because walk-up speech mixes them
+    ("HIT 몇 층이야?"); ``lang`` is kept for callers that want to specialise later.
+    """
+    del lang
+    norm = normalise(text)
+    compact = _compact(text)
+    for intent in _INTENT_ORDER:
+        if any(re.search(p, norm) for p in lx.INTENT_EN.get(intent.value, ())):
+            return intent
+        if any(k in compact for k in lx.INTENT_KO.get(intent.value, ())):
+            return intent
+    return Intent.UNKNOWN
+
+
+def is_injection(text: str) -> bool:
+    """Attempts to rewrite the kiosk's instructions; such turns are refused, facts never change."""
+    norm = normalise(text)
+    compact = norm.replace(" ", "")
+    return any(re.search(p, norm) for p in lx.INJECTION_EN) or any(
+        k in compact for k in lx.INJECTION_KO
+    )
