@@ -1,0 +1,178 @@
+"""Text → speech with Piper voices (ONNX VITS), one voice per language, loaded lazily.
+
+Output is ``SpeechAudio``: float32 mono in [-1, 1] at the voice's rate (22050 Hz for the medium
+voices), one chunk per sentence joined with ``tts.sentence_silence_ms`` of silence. Callers that
+want to start speaking before a long answer is fully synthesised use ``split_sentences`` and call
+``synthesize`` per sentence.
+
+Korean without a Korean Piper voice (``tts.voices.ko = ""``) follows ``tts.ko_fallback``:
+"english" reads the romanised Hangul with the English voice ("한양플라자" → "hanyangpeullaja"),
+"espeak" uses the ``espeak-ng`` binary's Korean voice when installed (else "english"), "none"
+returns empty audio so the kiosk only shows the text.
+"""
+
+from __future__ import annotations
+
+import gc
+import logging
+import re
+import shutil
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from kiosk.audio.wavio import read_wav
+from kiosk.config import Config
+from kiosk.errors import AudioError, ModelError
+from kiosk.messages import Lang, SpeechAudio
+from kiosk.speech.romanize import romanize
+
+log = logging.getLogger(__name__)
+
+_SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*(?=\s|$)|\n")
+_ESPEAK_TIMEOUT_S = 15.0
+
+
+def split_sentences(text: str) -> list[str]:
+    """Split Korean/English text into sentences for streaming TTS.
+
+    Breaks after . ! ? … 。 ！ ？ (plus closing quotes/brackets) followed by a space, and at
+    newlines; "3.5 km" or "No.1" stay whole because no space follows the dot.
+    """
+    pieces: list[str] = []
+    start = 0
+    for match in _SENTENCE_END.finditer(text):
+        pieces.append(text[start : match.end()].strip())
+        start = match.end()
+    pieces.append(text[start:].strip())
+    sentences: list[str] = []
+    for piece in pieces:
+        if not piece:
+            continue
+        if sentences and not any(c.isalnum() for c in piece):
+            sentences[-1] += piece  # stray punctuation belongs to the previous sentence
+        else:
+            sentences.append(piece)
+    return sentences
+
+
+class Speaker:
+    """Piper voices per language; blocking synthesis (run it in a worker thread)."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._cfg = config.tts
+        self._voices: dict[Lang, Any] = {}  # lang → piper.PiperVoice
+        self._espeak = shutil.which("espeak-ng") if self._cfg.ko_fallback == "espeak" else None
+        if self.active_korean_voice() == "english-romanized" and self._cfg.ko_fallback == "espeak":
+            log.warning("event=tts_fallback wanted=espeak using=english reason=espeak-ng_not_found")
+
+    @property
+    def loaded(self) -> bool:
+        return bool(self._voices)
+
+    def load(self, lang: Lang | None = None) -> None:
+        """Load the voice for ``lang`` (None: every configured voice); ``ModelError`` if bad."""
+        langs: list[Lang] = [lang] if lang else ["en", "ko"]
+        for code in langs:
+            if code not in self._voices and self._cfg.voices.get(code):
+                self._voices[code] = self._load_voice(code, self._cfg.voices[code])
+
+    def unload(self) -> None:
+        """Drop every loaded voice (they are reloaded on the next ``synthesize``)."""
+        if self._voices:
+            self._voices.clear()
+            gc.collect()
+            log.info("event=tts_unloaded")
+
+    def active_korean_voice(self) -> str:
+        """Which path speaks Korean: "piper:<file>", "espeak-ng", "english-romanized" or "none"."""
+        if self._cfg.voices.get("ko"):
+            return f"piper:{Path(self._cfg.voices['ko']).name}"
+        if self._cfg.ko_fallback == "espeak" and self._espeak:
+            return "espeak-ng"
+        if self._cfg.ko_fallback == "none":
+            return "none"
+        return "english-romanized"
+
+    def synthesize(self, text: str, lang: Lang) -> SpeechAudio:
+        """Speak ``text`` in ``lang`` → float32 mono ``SpeechAudio`` (empty for empty text)."""
+        started = time.perf_counter()
+        route = "en" if lang == "en" else self.active_korean_voice()
+        if not text.strip() or route == "none":
+            samples, rate_hz = np.zeros(0, np.float32), self._rate_hz("en")
+        elif route == "espeak-ng":
+            samples, rate_hz = self._espeak_ko(text)
+        elif route.startswith("piper:"):
+            samples, rate_hz = self._piper(text, "ko")
+        else:  # English voice; Hangul in the text (Korean answer, or a name) is romanised
+            samples, rate_hz = self._piper(romanize(text), "en")
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        audio_s = len(samples) / rate_hz
+        log.info(
+            "event=tts lang=%s voice=%s chars=%d audio_s=%.2f tts_ms=%.0f rtf=%.3f",
+            lang, route, len(text), audio_s, elapsed_ms,
+            elapsed_ms / 1000 / audio_s if audio_s else 0.0,
+        )
+        return SpeechAudio(samples=samples, rate_hz=rate_hz, text=text, lang=lang)
+
+    def _rate_hz(self, lang: Lang) -> int:
+        self.load(lang)
+        return int(self._voices[lang].config.sample_rate)
+
+    def _piper(self, text: str, lang: Lang) -> tuple[np.ndarray, int]:
+        from piper import SynthesisConfig
+
+        self.load(lang)
+        voice = self._voices[lang]
+        syn = SynthesisConfig(length_scale=voice.config.length_scale * self._cfg.length_scale)
+        rate_hz = int(voice.config.sample_rate)
+        gap = np.zeros(int(rate_hz * self._cfg.sentence_silence_ms / 1000), np.float32)
+        parts: list[np.ndarray] = []
+        for chunk in voice.synthesize(text, syn):
+            if parts and len(gap):
+                parts.append(gap)
+            parts.append(chunk.audio_float_array.astype(np.float32, copy=False))
+        samples = np.concatenate(parts) if parts else np.zeros(0, np.float32)
+        return samples, rate_hz
+
+    def _espeak_ko(self, text: str) -> tuple[np.ndarray, int]:
+        assert self._espeak is not None
+        with tempfile.TemporaryDirectory(prefix="kiosk-espeak-") as tmp:
+            wav = Path(tmp) / "ko.wav"
+            try:
+                subprocess.run(
+                    [self._espeak, "-v", "ko", "-w", str(wav), "--", text],
+                    check=True, capture_output=True, timeout=_ESPEAK_TIMEOUT_S,
+                )
+                return read_wav(wav)
+            except (OSError, subprocess.SubprocessError, AudioError) as error:
+                log.warning("event=tts_fallback wanted=espeak using=english error=%s", error)
+        return self._piper(romanize(text), "en")
+
+    def _load_voice(self, lang: Lang, name: str) -> Any:
+        from piper import PiperVoice
+
+        model = self._config.model_path(name)
+        config_json = Path(f"{model}.json")
+        for needed in (model, config_json):
+            if not needed.is_file():
+                raise ModelError(
+                    f"model error: TTS voice for '{lang}' not found: {needed} "
+                    f"(set tts.voices.{lang} or run `kiosk models fetch`)"
+                )
+        started = time.perf_counter()
+        try:
+            voice = PiperVoice.load(model, config_path=config_json)
+        except Exception as error:  # onnxruntime / json / KeyError from a bad voice file
+            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
+            raise ModelError(f"model error: cannot load TTS voice {model}: {first}") from None
+        log.info(
+            "event=tts_loaded lang=%s voice=%s rate_hz=%d load_ms=%.0f",
+            lang, model.name, voice.config.sample_rate, (time.perf_counter() - started) * 1000,
+        )
+        return voice
