@@ -53,6 +53,100 @@ def _cmd_models(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _engine(config: Config, args: argparse.Namespace):  # type: ignore[no-untyped-def]
+    from kiosk.dialog.engine import DialogEngine
+
+    if getattr(args, "no_llm", False):
+        config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    return DialogEngine(config)
+
+
+def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from kiosk.dialog import textio
+
+    engine = _engine(config, args)
+    if args.text == "-":
+        bad = textio.answer_lines(engine, sys.stdin, sys.stdout)
+        return 1 if bad else 0
+    if not args.text:
+        print("kiosk ask: give a question, or - to read JSON lines from stdin", file=sys.stderr)
+        return 2
+    reply = engine.answer(args.text, "ask")
+    print(json.dumps(reply.as_json(), ensure_ascii=False) if args.json else reply.answer)
+    return 0
+
+
+def _cmd_chat(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.dialog import textio
+
+    textio.chat(_engine(config, args), sys.stdin, sys.stdout)
+    return 0
+
+
+def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from kiosk.dialog import evaluate
+
+    path = Path(args.set) if args.set else evaluate.DEFAULT_SET
+    summary, outcomes = evaluate.evaluate(_engine(config, args), path)
+    text = json.dumps(summary, ensure_ascii=False) if args.json else evaluate.format_report(
+        summary, outcomes)
+    print(text)
+    if args.report:
+        Path(args.report).write_text(evaluate.format_report(summary, outcomes) + "\n")
+    return 0
+
+
+def _cmd_kb(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.campus.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load(Path(args.path) if args.path else None)
+    buildings = sum(p.kind == "building" for p in kb.places)
+    print(f"campus KB {kb.source}: {buildings} buildings, {len(kb.places) - buildings} "
+          f"landmarks, {sum(len(p.neighbours) for p in kb.places)} neighbour links: ok")
+    return 0
+
+
+def _cmd_status(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from kiosk.diag.status import query_status, socket_path
+    from kiosk.diag.summary import format_status
+
+    snapshot = query_status(Path(args.socket) if args.socket else socket_path(config))
+    print(json.dumps(snapshot, ensure_ascii=False) if args.json else format_status(snapshot))
+    return 0
+
+
+def _cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from kiosk.diag import doctor
+
+    show = None if args.json else (lambda check: print(check.line(), flush=True))
+    checks = doctor.run_checks(config, quick=args.quick, on_check=show)
+    code = doctor.exit_code(checks)
+    if args.json:
+        print(json.dumps({"checks": [c.as_json() for c in checks], "exit_code": code},
+                         ensure_ascii=False))
+    return code
+
+
+def _cmd_install_service(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.diag import install
+
+    text = install.render_unit(args.prefix)
+    if args.dry_run:
+        print(text, end="")
+        return 0
+    target = install.write_unit(text, args.unit_dir)
+    print(f"wrote {target}; now: systemctl daemon-reload && systemctl enable --now kiosk")
+    return 0
+
+
 def _not_built(issue: int) -> Handler:
     def handler(args: argparse.Namespace, config: Config) -> int:
         print(f"kiosk {args.command}: not built yet (issue {issue})", file=sys.stderr)
@@ -88,16 +182,45 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
 
     sub.add_parser("config", help="print the effective configuration as JSON")
 
+    ask = sub.add_parser("ask", help="answer one question (text) and exit")
+    ask.add_argument("text", nargs="?", help="the question, or - for JSON lines on stdin "
+                     '({"text": ..., "session": ...} per line, one JSON answer per line)')
+    ask.add_argument("--json", action="store_true", help="print one JSON object")
+    ask.add_argument("--no-llm", action="store_true", help="answer from KB templates only")
+
+    chat = sub.add_parser("chat", help="interactive text conversation in the terminal")
+    chat.add_argument("--no-llm", action="store_true", help="answer from KB templates only")
+
+    evaluation = sub.add_parser("eval", help="score the kiosk on the held-out question set")
+    evaluation.add_argument("--set", help="JSON-lines question set (default: the held-out set)")
+    evaluation.add_argument("--json", action="store_true", help="print the summary as JSON")
+    evaluation.add_argument("--report", help="also write the report to this file")
+    evaluation.add_argument("--no-llm", action="store_true", help="answer from templates only")
+
+    kb = sub.add_parser("kb", help="check the campus knowledge base")
+    kb.add_argument("action", choices=["check"], help="validate and summarise")
+    kb.add_argument("--path", help="a campus.json to check (default: the packaged one)")
+
+    status = sub.add_parser("status", help="show the running daemon's state (exit 3: not running)")
+    status.add_argument("--json", action="store_true", help="print the raw JSON snapshot")
+    status.add_argument("--socket", help="status socket (default: paths.runtime_dir/status.sock)")
+
+    doctor = sub.add_parser("doctor", help="check devices, models, config and run a self-test")
+    doctor.add_argument("--json", action="store_true", help="print the checks as JSON")
+    doctor.add_argument("--quick", action="store_true",
+                        help="skip sha256 and the TTS/ASR/dialog self-test (a few seconds)")
+
+    service = sub.add_parser("install-service", help="write the systemd unit for this install")
+    service.add_argument("--prefix", default=str(Path(__file__).resolve().parent.parent),
+                         help="install folder holding .venv (default: this checkout)")
+    service.add_argument("--unit-dir", default="/etc/systemd/system",
+                         help="where to write kiosk.service (default: /etc/systemd/system)")
+    service.add_argument("--dry-run", action="store_true", help="print the unit, write nothing")
+
     for name, text in [
-        ("ask", "answer one question (text or WAV) and exit"),
-        ("chat", "interactive text conversation in the terminal"),
         ("say", "speak a text into a WAV file"),
         ("run", "run the voice kiosk daemon"),
-        ("status", "show the running daemon's state"),
-        ("doctor", "check devices, models, config and run a self-test"),
         ("bench", "measure every stage and end-to-end latency"),
-        ("kb", "check the campus knowledge base"),
-        ("eval", "score the kiosk on the held-out question set"),
         ("train", "build the campus dataset, fine-tune, export a GGUF"),
     ]:
         sub.add_parser(name, help=text)
@@ -107,16 +230,17 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
 HANDLERS: dict[str, Handler] = {
     "models": _cmd_models,
     "config": _cmd_config,
-    "ask": _not_built(4),
-    "chat": _not_built(4),
-    "kb": _not_built(4),
-    "eval": _not_built(4),
+    "ask": _cmd_ask,
+    "chat": _cmd_chat,
+    "kb": _cmd_kb,
+    "eval": _cmd_eval,
     "say": _not_built(5),
     "run": _not_built(5),
     "bench": _not_built(6),
     "train": _not_built(7),
-    "status": _not_built(8),
-    "doctor": _not_built(8),
+    "status": _cmd_status,
+    "doctor": _cmd_doctor,
+    "install-service": _cmd_install_service,
 }
 
 

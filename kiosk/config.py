@@ -77,6 +77,7 @@ class LlmConfig(Section):
     max_tokens: Annotated[int, Field(ge=8, le=512)] = 64
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 20.0
     cpu_repack: bool = False
+    few_shot: Annotated[int, Field(ge=0, le=5)] = 2
     enabled: bool = True
 
 
@@ -103,6 +104,16 @@ class TtsConfig(Section):
         return voices
 
 
+class PipelineConfig(Section):
+    echo_mode: Literal["cancel", "gate"] = "cancel"
+    echo_max_lag_ms: Annotated[int, Field(ge=0, le=2000)] = 400
+    echo_tail_ms: Annotated[int, Field(ge=0, le=3000)] = 500
+    echo_correlation: Annotated[float, Field(gt=0, lt=1)] = 0.6
+    barge_in: bool = True
+    barge_in_ms: Annotated[int, Field(ge=32, le=2000)] = 160
+    session_id: str = "visitor"
+
+
 class GovernorConfig(Section):
     budget_mb: Annotated[int, Field(ge=200, le=65536)] = 6500
     preload: bool = True
@@ -116,6 +127,7 @@ class Config(Section):
     llm: LlmConfig = LlmConfig()
     dialog: DialogConfig = DialogConfig()
     tts: TtsConfig = TtsConfig()
+    pipeline: PipelineConfig = PipelineConfig()
     governor: GovernorConfig = GovernorConfig()
     source: Path | None = Field(default=None, exclude=True)
 
@@ -133,13 +145,18 @@ class Config(Section):
         return p if p.is_absolute() else self.resolve(self.paths.models_dir) / p
 
 
+def _printable(text: str) -> str:
+    """Control characters escaped, so an error message stays on one line."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _describe(error: ValidationError) -> str:
     first = error.errors()[0]
-    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    key = _printable(".".join(str(part) for part in first["loc"])) or "(top level)"
     if first["type"] == "extra_forbidden":
         return f"{key}: unknown key"
     value = first.get("input")
-    shown = repr(value) if not isinstance(value, dict) else "{…}"
+    shown = _printable(repr(value)) if not isinstance(value, dict) else "{…}"
     more = f" (and {len(error.errors()) - 1} more)" if len(error.errors()) > 1 else ""
     return f"{key} = {shown}: {first['msg']}{more}"
 

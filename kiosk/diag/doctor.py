@@ -1,0 +1,309 @@
+"""`kiosk doctor`: is this machine able to run the kiosk, and does the chain actually work?
+
+Each check is a small function returning one ``Check``; a check that raises becomes a FAIL with
+the error's first line (never a traceback), so one broken part does not hide the others. The
+daemon runs ``run_checks(config, quick=True)`` at boot and logs one line per check.
+
+FAIL means the kiosk cannot work as configured; WARN means it works but worse than it should
+(no audio device on a dev machine, a fallback Korean voice, little free memory).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil
+
+from kiosk.config import Config, load_config
+from kiosk.diag.wer import cer, wer
+from kiosk.errors import ConfigError
+from kiosk.messages import ASR_RATE_HZ, Lang
+
+log = logging.getLogger(__name__)
+
+Status = Literal["OK", "WARN", "FAIL"]
+ROUND_TRIP_TEXT: dict[Lang, str] = {
+    "en": "The library is open until ten o'clock. Turn left at the main gate.",
+    "ko": "안녕하세요. 한양대학교에 오신 것을 환영합니다.",
+}
+EN_MAX_WER = 0.30
+KO_OK_CER = 0.30
+"""Korean is only reported (WARN above this): the romanised fallback voice is known to be
+poorly understood, and a missing Korean voice is already a WARN of its own."""
+DIALOG_QUESTION = "Where is Hanyang Plaza?"
+DIALOG_EXPECT = ("105", "Hanyang Plaza")
+
+
+@dataclass(frozen=True)
+class Check:
+    name: str
+    status: Status
+    detail: str
+
+    def line(self) -> str:
+        """``OK   name: detail`` — status padded so the names line up."""
+        return f"{self.status:<4} {self.name}: {self.detail}"
+
+    def as_json(self) -> dict[str, str]:
+        return asdict(self)
+
+
+def one_line(error: BaseException) -> str:
+    text = (str(error).strip().splitlines() or [""])[0]
+    return text or type(error).__name__
+
+
+def exit_code(checks: list[Check]) -> int:
+    """0 when nothing FAILed (WARN is fine), else 1."""
+    return min(1, sum(c.status == "FAIL" for c in checks))
+
+
+# --- checks ---------------------------------------------------------------------------------
+
+
+def check_config(config: Config) -> Check:
+    where = config.source or "(built-in defaults, no config file)"
+    return Check("config", "OK", f"{where} valid")
+
+
+def _configured_models(config: Config) -> list[Path]:
+    """Model files the config names: these must exist whatever the manifest says."""
+    names = [config.vad.model, config.asr.model, config.tts.voices["en"]]
+    if config.tts.voices.get("ko"):
+        names.append(config.tts.voices["ko"])
+    if config.llm.enabled:
+        names.append(config.llm.model)
+        if config.llm.lora:
+            names.append(config.llm.lora)
+    return [config.model_path(n) for n in names]
+
+
+def check_models(config: Config, hash_check: bool = True) -> Check:
+    from kiosk import modelstore
+
+    models_dir = config.resolve(config.paths.models_dir)
+    if not models_dir.is_dir():
+        return Check("models", "FAIL",
+                     f"models directory {models_dir} not found (run `kiosk models fetch`)")
+    manifest = modelstore.load_manifest()
+    names = [m.name for m in manifest.models if m.default]
+    statuses = modelstore.verify(models_dir, manifest, names, hash_check)
+    problems = [s.describe() for s in statuses if not s.ok]
+    problems += [f"{p}: missing (named in config)" for p in _configured_models(config)
+                 if not p.exists()]
+    if problems:
+        more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
+        return Check("models", "FAIL", f"{problems[0]}{more}; run `kiosk models fetch`")
+    size_mb = sum(s.expected_size for s in statuses) / 1e6
+    how = "sizes and sha256 match" if hash_check else "sizes match (sha256 not checked: --quick)"
+    return Check("models", "OK", f"{len(names)} models, {len(statuses)} files, "
+                                 f"{size_mb:.0f} MB in {models_dir}: {how}")
+
+
+def check_kb(config: Config) -> Check:
+    from kiosk.campus.knowledge import KnowledgeBase
+
+    kb = KnowledgeBase.load()
+    buildings = sum(p.kind == "building" for p in kb.places)
+    return Check("campus KB", "OK", f"{kb.source}: {buildings} buildings, "
+                                    f"{len(kb.places) - buildings} landmarks")
+
+
+def check_memory(config: Config) -> Check:
+    available_mb = psutil.virtual_memory().available / 2**20
+    budget_mb = config.governor.budget_mb
+    detail = f"{available_mb:.0f} MB available, budget {budget_mb} MB"
+    if available_mb < budget_mb:
+        return Check("memory", "WARN", f"{detail}: not every model may stay loaded "
+                                       "(free memory or lower governor.budget_mb)")
+    return Check("memory", "OK", detail)
+
+
+def _device_label(sd: Any, kind: str) -> str:
+    try:
+        return str(sd.query_devices(kind=kind)["name"])
+    except Exception:  # no default device of this kind
+        return "none"
+
+
+def check_audio(config: Config) -> Check:
+    from kiosk.audio.sources import require_sounddevice
+    from kiosk.errors import AudioError
+
+    try:
+        sd = require_sounddevice()
+        devices = list(sd.query_devices())
+    except (AudioError, OSError) as error:
+        return Check("audio", "FAIL", f"{one_line(error)} (PortAudio missing? install "
+                                      "libportaudio2)")
+    problems = []
+    for kind, wanted in (("input", config.audio.input_device),
+                         ("output", config.audio.output_device)):
+        if wanted is None:
+            continue
+        try:
+            sd.query_devices(wanted, kind)
+        except Exception:  # ValueError (no such device) or PortAudioError
+            problems.append(f"configured audio.{kind}_device {wanted!r} not found")
+    if problems:
+        return Check("audio", "FAIL", "; ".join(problems) + f" ({len(devices)} devices present)")
+    inputs = sum(d["max_input_channels"] > 0 for d in devices)
+    outputs = sum(d["max_output_channels"] > 0 for d in devices)
+    if not inputs or not outputs:
+        return Check("audio", "WARN", f"no audio device ({inputs} input, {outputs} output): "
+                                      "the kiosk cannot listen or speak here")
+    return Check("audio", "OK", f"input {_device_label(sd, 'input')!r} ({inputs} present), "
+                                f"output {_device_label(sd, 'output')!r} ({outputs} present)")
+
+
+def check_korean_voice(config: Config) -> Check:
+    from kiosk.speech.tts import Speaker
+
+    active = Speaker(config).active_korean_voice()
+    if active.startswith("piper:"):
+        return Check("korean voice", "OK", f"Piper voice {active.removeprefix('piper:')}")
+    plain = {
+        "english-romanized": "FALLBACK active: no Korean voice installed, Korean answers are "
+                             "read as romanised Hangul by the English voice (hard to understand)",
+        "espeak-ng": "FALLBACK active: no Korean Piper voice, Korean answers use espeak-ng "
+                     "(robotic)",
+        "none": "no Korean voice: Korean answers are shown as text only (tts.ko_fallback=none)",
+    }
+    return Check("korean voice", "WARN", plain.get(active, f"fallback {active} active"))
+
+
+class SpeechRig:
+    """The TTS voice and Whisper, loaded once for both round trips and dropped afterwards."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._speaker: Any = None
+        self._transcriber: Any = None
+
+    @property
+    def speaker(self) -> Any:
+        if self._speaker is None:
+            from kiosk.speech.tts import Speaker
+
+            self._speaker = Speaker(self._config)
+        return self._speaker
+
+    @property
+    def transcriber(self) -> Any:
+        if self._transcriber is None:
+            from kiosk.speech.asr import Transcriber
+
+            self._transcriber = Transcriber(self._config)
+        return self._transcriber
+
+    def close(self) -> None:
+        for part in (self._speaker, self._transcriber):
+            if part is not None:
+                part.unload()
+
+
+def check_round_trip(config: Config, lang: Lang, rig: SpeechRig) -> Check:
+    """Synthesise a known sentence, transcribe it, score what came back."""
+    from kiosk.audio.wavio import resample
+
+    name = f"round trip {lang}"
+    text = ROUND_TRIP_TEXT[lang]
+    started = time.perf_counter()
+    speech = rig.speaker.synthesize(text, lang)
+    if not len(speech.samples):
+        return Check(name, "WARN", "no speech produced (tts.ko_fallback = none): skipped")
+    audio = resample(speech.samples, speech.rate_hz, ASR_RATE_HZ)
+    heard = rig.transcriber.transcribe(audio, language=lang).text
+    ms = (time.perf_counter() - started) * 1000
+    word_rate = wer(text, heard)
+    shown = f"WER {word_rate:.0%}"
+    if lang == "ko":
+        voice = rig.speaker.active_korean_voice()
+        char_rate = cer(text, heard)
+        detail = f"{shown}, CER {char_rate:.0%} (voice {voice}, {ms:.0f} ms), heard {heard!r}"
+        return Check(name, "OK" if char_rate < KO_OK_CER else "WARN", detail)
+    detail = f"{shown} (limit {EN_MAX_WER:.0%}, {ms:.0f} ms), heard {heard!r}"
+    return Check(name, "OK" if word_rate < EN_MAX_WER else "FAIL", detail)
+
+
+def check_dialog(config: Config) -> Check:
+    from kiosk.dialog.engine import DialogEngine
+
+    started = time.perf_counter()
+    reply = DialogEngine(config).answer(DIALOG_QUESTION, "doctor")
+    ms = (time.perf_counter() - started) * 1000
+    answer = " ".join(reply.answer.split())
+    shown = answer if len(answer) <= 90 else answer[:89] + "…"
+    why = f" ({reply.guard})" if reply.guard else ""
+    detail = f"source {reply.source}{why}, {ms:.0f} ms: {shown!r}"
+    if not any(word in reply.answer for word in DIALOG_EXPECT):
+        return Check("dialog", "FAIL", f"{DIALOG_QUESTION!r} not answered with Hanyang Plaza "
+                                       f"(105): {detail}")
+    if config.llm.enabled and reply.guard == "llm-error":
+        return Check("dialog", "WARN", f"language model failed, template answer given: {detail}")
+    return Check("dialog", "OK", detail)
+
+
+# --- running --------------------------------------------------------------------------------
+
+
+def _guarded(name: str, check: Callable[[], Check]) -> Check:
+    started = time.perf_counter()
+    try:
+        result = check()
+    except Exception as error:  # a broken part is a FAIL line, never a traceback
+        result = Check(name, "FAIL", one_line(error))
+    log.info("event=doctor check=%s status=%s ms=%.0f detail=%s", result.name, result.status,
+             (time.perf_counter() - started) * 1000, result.detail)
+    return result
+
+
+def run_checks(config: Config, quick: bool = False,
+               on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    """Every check in order; ``quick`` skips the model round trips and the dialog test.
+
+    ``on_check`` sees each result as soon as it is known (the CLI prints as it goes).
+    """
+    plan: list[tuple[str, Callable[[], Check]]] = [
+        ("config", lambda: check_config(config)),
+        ("models", lambda: check_models(config, hash_check=not quick)),
+        ("campus KB", lambda: check_kb(config)),
+        ("memory", lambda: check_memory(config)),
+        ("audio", lambda: check_audio(config)),
+        ("korean voice", lambda: check_korean_voice(config)),
+    ]
+    rig: SpeechRig | None = None
+    if not quick:
+        rig = speech = SpeechRig(config)
+        plan += [(f"round trip {lang}", lambda lang=lang: check_round_trip(config, lang, speech))
+                 for lang in ("en", "ko")]
+        plan.append(("dialog", lambda: check_dialog(config)))
+    results: list[Check] = []
+    try:
+        for name, check in plan:
+            results.append(_guarded(name, check))
+            if on_check:
+                on_check(results[-1])
+    finally:
+        if rig:
+            rig.close()
+    return results
+
+
+def diagnose(config_path: str | Path | None, quick: bool = False,
+             on_check: Callable[[Check], None] | None = None) -> list[Check]:
+    """Like ``run_checks`` but loads the config itself, so a broken file is a FAIL line."""
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        failed = Check("config", "FAIL", one_line(error))
+        log.info("event=doctor check=config status=FAIL detail=%s", failed.detail)
+        if on_check:
+            on_check(failed)
+        return [failed]
+    return run_checks(config, quick, on_check)

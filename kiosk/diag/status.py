@@ -1,0 +1,405 @@
+"""The daemon's live state, served over a unix socket so `kiosk status` works over SSH.
+
+Three parts:
+- ``StatusBoard``: thread-safe state the daemon writes (state, recent turns, errors) plus
+  providers it asks at read time (models from the memory governor, audio devices in use);
+- ``StatusServer``: an asyncio unix-socket server, one JSON line in → one JSON line out. The
+  socket is 0660 inside a 0750 runtime directory, never a network listener; commands that
+  change state are accepted only from root, the daemon's own user or the service group;
+- ``query_status`` / ``request``: a plain blocking client for the CLI (no event loop needed).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import grp
+import json
+import logging
+import os
+import pwd
+import resource
+import socket
+import stat
+import struct
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Any, Literal
+
+import psutil
+
+from kiosk import __version__
+from kiosk.config import Config
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+State = Literal["starting", "listening", "thinking", "speaking", "stopping"]
+STATES: tuple[str, ...] = ("starting", "listening", "thinking", "speaking", "stopping")
+SOCKET_NAME = "status.sock"
+MAX_TURNS = 20
+MAX_REQUEST_BYTES = 64 * 1024
+"""A request is one short JSON line; anything longer is a confused or hostile client."""
+STATUS_CMD = "status"
+_PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
+
+
+class StatusUnavailable(KioskError):
+    """The daemon is not running, or its status socket cannot be reached."""
+
+    exit_code = 3
+
+
+class StatusServerError(KioskError):
+    """The status socket cannot be created (e.g. another daemon already serves it)."""
+
+    exit_code = 1
+
+
+def socket_path(config: Config) -> Path:
+    """Where the daemon's status socket lives: ``paths.runtime_dir``/status.sock."""
+    return config.resolve(config.paths.runtime_dir) / SOCKET_NAME
+
+
+Provider = Callable[[], Any]
+
+
+class StatusBoard:
+    """What the daemon is doing now; written from any thread, read by the status server."""
+
+    def __init__(self, budget_mb: int, version: str = __version__,
+                 max_turns: int = MAX_TURNS) -> None:
+        self._lock = threading.Lock()
+        self._budget_mb = budget_mb
+        self._version = version
+        self._started = time.monotonic()
+        self._state: str = "starting"
+        self._state_since = self._started
+        self._turns: deque[dict[str, Any]] = deque(maxlen=max_turns)
+        self._errors: Counter[str] = Counter()
+        self._last_error: dict[str, Any] | None = None
+        self._models: Provider | None = None
+        self._audio: Provider | None = None
+        self._peak_rss_mb = 0.0
+        self._process = psutil.Process()
+
+    @classmethod
+    def from_config(cls, config: Config) -> StatusBoard:
+        return cls(config.governor.budget_mb)
+
+    def set_state(self, state: State) -> None:
+        if state not in STATES:
+            raise ValueError(f"unknown daemon state {state!r}; expected one of {STATES}")
+        with self._lock:
+            if state == self._state:
+                return
+            previous, self._state = self._state, state
+            self._state_since = time.monotonic()
+        log.debug("event=state from=%s to=%s", previous, state)
+
+    def record_turn(self, timings_ms: dict[str, float], source: str, lang: str) -> None:
+        """Keep one finished turn (the last ``max_turns`` are kept)."""
+        timings = {str(k): round(float(v), 1) for k, v in timings_ms.items()
+                   if isinstance(v, int | float)}
+        turn = {"at": time.time(), "source": source, "lang": lang, "timings_ms": timings}
+        with self._lock:
+            self._turns.append(turn)
+
+    def record_error(self, kind: str, message: str) -> None:
+        """Count an error by kind and remember the latest one (one line)."""
+        line = (message.strip().splitlines() or [""])[0][:500]
+        with self._lock:
+            self._errors[kind] += 1
+            self._last_error = {"kind": kind, "message": line, "at": time.time()}
+
+    def set_models(self, provider: Provider) -> None:
+        """``provider()`` → ``[{"name", "role", "loaded", "size_mb"}, ...]`` (the governor).
+
+        Providers run in a worker thread per status request and should return quickly; one
+        that blocks longer than the server's ``snapshot_timeout_s`` gets the client an error,
+        never a stalled event loop (which would stop the watchdog pings).
+        """
+        self._models = provider
+
+    def set_audio(self, provider: Provider) -> None:
+        """``provider()`` → the audio devices in use (any JSON-able value)."""
+        self._audio = provider
+
+    def snapshot(self) -> dict[str, Any]:
+        """Everything `kiosk status` shows, as plain JSON-able values."""
+        rss_mb = self._rss_mb()
+        models = _ask(self._models, [])
+        audio = _ask(self._audio, None)
+        now = time.monotonic()
+        with self._lock:
+            self._peak_rss_mb = max(self._peak_rss_mb, rss_mb, _max_rss_mb())
+            return {
+                "state": self._state,
+                "state_for_s": round(now - self._state_since, 1),
+                "pid": os.getpid(),
+                "uptime_s": round(now - self._started, 1),
+                "rss_mb": round(rss_mb, 1),
+                "peak_rss_mb": round(self._peak_rss_mb, 1),
+                "budget_mb": self._budget_mb,
+                "models": models,
+                "last_turns": list(self._turns),
+                "error_counts": dict(self._errors),
+                "last_error": dict(self._last_error) if self._last_error else None,
+                "audio": audio,
+                "version": self._version,
+            }
+
+    def _rss_mb(self) -> float:
+        try:
+            return self._process.memory_info().rss / 2**20
+        except psutil.Error:
+            return 0.0
+
+
+def _max_rss_mb() -> float:
+    """Peak RSS the kernel saw for this process (ru_maxrss is in KiB on Linux)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _ask(provider: Provider | None, empty: Any) -> Any:
+    """Call a provider; a broken one shows up in the snapshot instead of breaking it."""
+    if provider is None:
+        return empty
+    try:
+        return provider()
+    except Exception as error:  # the status socket must answer even if a provider is broken
+        log.warning("event=status_provider_error error=%s", error)
+        return {"error": f"{type(error).__name__}: {error}"}
+
+
+CommandHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
+
+
+class StatusServer:
+    """Unix-socket status server; every registered command needs an allowed peer.
+
+    ``allowed_uids``/``allowed_gids`` default to root + the daemon's own uid, and the group of
+    the socket file (the service group under systemd). A peer is allowed if its uid is listed,
+    or its primary or any supplementary group is.
+    """
+
+    def __init__(self, board: StatusBoard, path: str | Path, *,
+                 allowed_uids: set[int] | frozenset[int] | None = None,
+                 allowed_gids: set[int] | frozenset[int] | None = None,
+                 idle_timeout_s: float = 5.0, snapshot_timeout_s: float = 1.5) -> None:
+        self.board = board
+        self.path = Path(path)
+        self._allowed_uids = (frozenset({0, os.getuid()}) if allowed_uids is None
+                              else frozenset(allowed_uids))
+        self._allowed_gids = None if allowed_gids is None else frozenset(allowed_gids)
+        self._idle_timeout_s = idle_timeout_s
+        self._snapshot_timeout_s = snapshot_timeout_s
+        self._handlers: dict[str, CommandHandler] = {}
+        self._server: asyncio.Server | None = None
+
+    def register(self, cmd: str, handler: CommandHandler) -> None:
+        """Wire a state-changing command (e.g. "reset-session", "reload") to the daemon."""
+        if cmd == STATUS_CMD:
+            raise ValueError("'status' is built in and cannot be replaced")
+        self._handlers[cmd] = handler
+
+    async def start(self) -> None:
+        _make_runtime_dir(self.path.parent)
+        await self._refuse_if_served()
+        old_umask = os.umask(0o117)  # the socket is born 0660: no window with wider access
+        try:
+            self._server = await asyncio.start_unix_server(
+                self._serve, path=str(self.path), limit=MAX_REQUEST_BYTES)
+        except OSError as error:
+            raise StatusServerError(
+                f"cannot create status socket {self.path}: {error.strerror}") from None
+        finally:
+            os.umask(old_umask)
+        os.chmod(self.path, 0o660)
+        if self._allowed_gids is None:
+            self._allowed_gids = frozenset({self.path.stat().st_gid})
+        log.info("event=status_socket path=%s mode=0660 gids=%s", self.path,
+                 ",".join(map(str, sorted(self._allowed_gids))))
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), timeout=2.0)
+            self._server = None
+        with contextlib.suppress(FileNotFoundError):
+            self.path.unlink()
+        log.info("event=status_socket_closed path=%s", self.path)
+
+    async def __aenter__(self) -> StatusServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    async def _refuse_if_served(self) -> None:
+        """asyncio silently replaces an existing socket file; a live one means a second daemon."""
+        try:
+            if not stat.S_ISSOCK(self.path.lstat().st_mode):
+                raise StatusServerError(f"{self.path} exists and is not a socket")
+        except FileNotFoundError:
+            return
+        try:
+            _reader, writer = await asyncio.wait_for(
+                asyncio.open_unix_connection(str(self.path)), timeout=1.0)
+        except (OSError, TimeoutError):
+            return  # stale file from a crashed daemon: start_unix_server replaces it
+        writer.close()
+        raise StatusServerError(f"another kiosk daemon already serves {self.path}")
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            try:
+                line = await asyncio.wait_for(reader.readline(), self._idle_timeout_s)
+            except TimeoutError:
+                log.info("event=status_client_dropped reason=timeout")
+                return
+            except (ValueError, asyncio.LimitOverrunError):
+                response: dict[str, Any] = {"error": "request too long"}
+            else:
+                if not line:
+                    return  # connected and closed without asking: nothing to answer
+                response = await self._respond(line, writer)
+            writer.write(json.dumps(response, ensure_ascii=False, default=str).encode() + b"\n")
+            await writer.drain()
+        except (ConnectionError, BrokenPipeError):
+            pass
+        finally:
+            writer.close()
+            with contextlib.suppress(Exception):
+                await writer.wait_closed()
+
+    async def _respond(self, line: bytes, writer: asyncio.StreamWriter) -> dict[str, Any]:
+        try:
+            request = json.loads(line)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            return {"error": "bad request: not a JSON line"}
+        if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
+            return {"error": 'bad request: expected {"cmd": "..."}'}
+        cmd = request["cmd"]
+        if cmd == STATUS_CMD:
+            return await self._snapshot()
+        handler = self._handlers.get(cmd)
+        if handler is None:
+            known = ", ".join([STATUS_CMD, *sorted(self._handlers)])
+            return {"error": f"unknown command {cmd[:40]!r}; known: {known}"}
+        pid, uid, gid = _peer_credentials(writer)
+        if not self._allowed(pid, uid, gid):
+            log.warning("event=status_denied cmd=%s peer_pid=%d peer_uid=%d", cmd, pid, uid)
+            return {"error": "permission denied"}
+        log.info("event=status_command cmd=%s peer_pid=%d peer_uid=%d", cmd, pid, uid)
+        try:
+            result = await handler(request)
+        except Exception as error:  # a failed command is reported to the caller, not fatal
+            log.error("event=status_command_failed cmd=%s error=%s", cmd, error)
+            return {"error": f"{cmd} failed: {(str(error).splitlines() or [''])[0]}"}
+        return {"ok": True, **(result or {})}
+
+    async def _snapshot(self) -> dict[str, Any]:
+        """The board's snapshot from a worker thread: a slow provider must not block the loop."""
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(self.board.snapshot),
+                                          self._snapshot_timeout_s)
+        except TimeoutError:
+            log.warning("event=status_snapshot_slow timeout_s=%.1f", self._snapshot_timeout_s)
+            return {"error": f"status snapshot took over {self._snapshot_timeout_s:g} s "
+                             "(a model or audio provider is blocked)"}
+
+    def _allowed(self, pid: int, uid: int, gid: int) -> bool:
+        if uid in self._allowed_uids:
+            return True
+        gids = self._allowed_gids or frozenset()
+        return bool(gids & _peer_groups(pid, uid, gid))
+
+
+def _make_runtime_dir(directory: Path) -> None:
+    if directory.is_dir():
+        return
+    directory.mkdir(mode=0o750, parents=True, exist_ok=True)
+    os.chmod(directory, 0o750)  # mkdir's mode is reduced by the umask
+    log.info("event=runtime_dir_created path=%s mode=0750", directory)
+
+
+def _peer_credentials(writer: asyncio.StreamWriter) -> tuple[int, int, int]:
+    sock = writer.get_extra_info("socket")
+    raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
+    pid, uid, gid = _PEERCRED.unpack(raw)
+    return pid, uid, gid
+
+
+def _peer_groups(pid: int, uid: int, gid: int) -> set[int]:
+    """The peer's groups: live ones from /proc (as systemd/login set them), else /etc/group."""
+    groups = {gid}
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("Groups:"):
+                return groups | {int(g) for g in line.split()[1:]}
+    except (OSError, ValueError):
+        pass
+    with contextlib.suppress(KeyError, OSError):
+        groups.update(os.getgrouplist(pwd.getpwuid(uid).pw_name, gid))
+    return groups
+
+
+def group_name(gid: int) -> str:
+    try:
+        return grp.getgrgid(gid).gr_name
+    except KeyError:
+        return str(gid)
+
+
+def request(path: str | Path, payload: dict[str, Any], timeout_s: float = 2.0) -> dict[str, Any]:
+    """Send one JSON request to the daemon and return its JSON answer (blocking)."""
+    path = Path(path)
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout_s)
+        try:
+            sock.connect(str(path))
+            sock.sendall(json.dumps(payload).encode() + b"\n")
+            data = _read_line(sock)
+        except (FileNotFoundError, ConnectionRefusedError):
+            raise StatusUnavailable(f"daemon is not running (no socket at {path})") from None
+        except PermissionError:
+            raise StatusUnavailable(
+                f"permission denied on {path}: add your user to the kiosk group") from None
+        except TimeoutError:
+            raise StatusUnavailable(
+                f"daemon did not answer within {timeout_s:g} s on {path} (hung?)") from None
+        except OSError as error:
+            raise StatusUnavailable(f"cannot reach the daemon at {path}: {error}") from None
+    try:
+        answer = json.loads(data)
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        raise StatusUnavailable(f"the daemon at {path} sent a bad answer") from None
+    if not isinstance(answer, dict):
+        raise StatusUnavailable(f"the daemon at {path} sent a bad answer")
+    return answer
+
+
+def _read_line(sock: socket.socket) -> bytes:
+    chunks: list[bytes] = []
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        chunks.append(chunk)
+        if chunk.endswith(b"\n"):
+            break
+    return b"".join(chunks)
+
+
+def query_status(path: str | Path, timeout_s: float = 2.0) -> dict[str, Any]:
+    """The daemon's snapshot; ``StatusUnavailable`` (exit 3) when it is down."""
+    answer = request(path, {"cmd": STATUS_CMD}, timeout_s)
+    if "error" in answer:
+        raise StatusUnavailable(f"the daemon could not report status: {answer['error']}")
+    return answer

@@ -1,0 +1,245 @@
+"""The dialog engine: a visitor's question (text) in, a grounded answer out.
+
+Order of work for one turn:
+1. clean the text, detect its language, fetch the visitor's session;
+2. greeting / help / off-topic / prompt injection are answered without the model;
+3. retrieval finds the place (names, aliases, fuzzy ASR variants, codes, or a pronoun resolved
+   from the history) and the question kind; no place means an honest "I don't know";
+4. the model phrases the answer from only the facts for that question kind; it streams, and
+   each finished sentence is checked by the guard before it is handed on (to TTS);
+5. if the first sentence fails the guard, or the model is off, slow or broken, the answer
+   composed from the knowledge base is given instead (source "template").
+The model never decides a fact: retrieval and the guard do.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import Literal
+
+from kiosk.campus import answers, retrieval
+from kiosk.campus.knowledge import KnowledgeBase, Place
+from kiosk.campus.retrieval import Intent
+from kiosk.config import Config
+from kiosk.dialog import guard
+from kiosk.dialog.examples import ExampleBank
+from kiosk.dialog.history import SessionStore, Turn
+from kiosk.dialog.llm import LanguageModel
+from kiosk.dialog.prompt import INSTRUCTIONS, STOP, build_prompt
+from kiosk.dialog.sentences import SentenceBuffer, split_sentences
+from kiosk.errors import KioskError
+
+log = logging.getLogger(__name__)
+
+Source = Literal["llm", "template", "refusal"]
+SentenceSink = Callable[[str], None]
+NO_MODEL_INTENTS = {Intent.GREETING, Intent.HELP}
+
+
+@dataclass(frozen=True)
+class Reply:
+    answer: str
+    lang: str
+    places: tuple[str, ...]
+    source: Source
+    intent: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    guard: str = ""
+
+    def as_json(self) -> dict[str, object]:
+        return {"answer": self.answer, "lang": self.lang, "places": list(self.places),
+                "source": self.source, "intent": self.intent,
+                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+
+
+class DialogEngine:
+    """Answers questions for many visitor sessions; the model is loaded once, lazily."""
+
+    def __init__(self, config: Config, kb: KnowledgeBase | None = None,
+                 llm: LanguageModel | None = None) -> None:
+        self._config = config
+        self.kb = kb or KnowledgeBase.load()
+        self.llm = llm if llm is not None else LanguageModel(config)
+        self.sessions = SessionStore(config.dialog.history_turns, config.dialog.idle_timeout_s)
+        self._mentions = guard.MentionFinder(
+            (name, p.code) for p in self.kb.places
+            for lang in ("ko", "en") for name in (p.name(lang), *p.aliases(lang)))
+        self._examples = ExampleBank(self.kb, config.llm.few_shot)
+
+    def answer(self, text: str, session_id: str = "default",
+               on_sentence: SentenceSink | None = None,
+               cancel: threading.Event | None = None) -> Reply:
+        """Answer one question; `on_sentence` receives each sentence as soon as it is final.
+
+        Setting `cancel` (barge-in) stops generation after the current token.
+        """
+        started = time.perf_counter()
+        text = " ".join(text.split())[: self._config.dialog.max_input_chars]
+        lang = retrieval.detect_language(text)
+        session = self.sessions.get(session_id)
+        reply = self._decide(text, lang, session.recent_places(), on_sentence, cancel)
+        reply.timings_ms["total"] = (time.perf_counter() - started) * 1000
+        session.add(Turn(text, reply.answer, lang, reply.places))
+        if reply.source != "llm" and on_sentence:
+            for sentence in split_sentences(reply.answer):
+                on_sentence(sentence)
+        log.info("event=turn session=%s lang=%s intent=%s source=%s places=%s guard=%s "
+                 "total_ms=%.0f%s", session_id, lang, reply.intent, reply.source,
+                 ",".join(reply.places), reply.guard or "-", reply.timings_ms["total"],
+                 f" text={text!r}" if self._config.dialog.log_transcripts else "")
+        return reply
+
+    def _decide(self, text: str, lang: str, history: list[str],
+                on_sentence: SentenceSink | None, cancel: threading.Event | None) -> Reply:
+        if not text:
+            return Reply(answers.help_text(lang), lang, (), "refusal", Intent.HELP.value)
+        intent = retrieval.classify_intent(text, lang)
+        codes = retrieval.find_places(text, self.kb, history)
+        injected = retrieval.is_injection(text)
+        if intent in NO_MODEL_INTENTS and not codes:
+            said = answers.greeting(lang) if intent is Intent.GREETING else answers.help_text(lang)
+            return Reply(said, lang, (), "refusal", intent.value)
+        if intent is Intent.OFFTOPIC or not codes:
+            reason = "injection" if injected else (
+                "offtopic" if intent is Intent.OFFTOPIC else "unknown_place")
+            return Reply(answers.refusal(lang, reason), lang, (), "refusal", intent.value)
+        place = self.kb.by_code(codes[0])
+        assert place is not None
+        if intent in (Intent.UNKNOWN, *NO_MODEL_INTENTS):
+            intent = Intent.LOCATION
+        template = answers.compose(place, intent, lang, self.kb)
+        if injected or not self._config.llm.enabled:
+            why = "injection" if injected else "llm-disabled"
+            return Reply(template, lang, (place.code,), "template", intent.value, guard=why)
+        return self._phrase(text, lang, place, intent, template, on_sentence, cancel)
+
+    def _requirements(self, place: Place, intent: Intent, lang: str) -> guard.Requirements:
+        """The facts an answer to this kind of question must state to count as an answer."""
+        numbers: set[str] = set()
+        places: set[str] = set()
+        words: set[str] = set()
+        if intent is Intent.CODE and place.kind == "building":
+            numbers.add(place.code)
+        if intent in (Intent.WALK_TIME, Intent.LOCATION) and place.minutes_from_gate:
+            numbers.add(str(place.minutes_from_gate))
+        if intent in (Intent.LOCATION, Intent.ROUTE):
+            route = place.route_ko if lang == "ko" else place.route_en
+            places |= self._mentions.codes(route) - {place.code, self.kb.gate.code, "station"}
+            if not places and place.minutes_from_gate:
+                numbers.add(str(place.minutes_from_gate))
+        if intent is Intent.FLOORS and place.floors_above:
+            numbers.add(str(place.floors_above))
+        if intent is Intent.NEIGHBOURS:
+            places.update(n.code for n in place.neighbours)
+        if intent is Intent.FEATURES:
+            features = place.features_ko if lang == "ko" else place.features_en
+            words.update(_key_word(f, lang) for f in features)
+        if intent is Intent.CATEGORY:
+            words.add(_key_word(place.category_ko if lang == "ko" else place.category_en, lang))
+        return guard.Requirements(numbers=frozenset(numbers), places=frozenset(places),
+                                  words=frozenset(w for w in words if w))
+
+    def _phrase(self, text: str, lang: str, place: Place, intent: Intent, template: str,
+                on_sentence: SentenceSink | None, cancel: threading.Event | None) -> Reply:
+        """Let the model phrase the facts; fall back to the template on any doubt."""
+        facts = " ".join(answers.facts(place, intent, lang, self.kb))
+        prompt = build_prompt(facts, text, self._examples.for_question(intent, lang, place.code))
+        reply = GuardedReply(facts, lang, self._requirements(place, intent, lang), self._mentions,
+                             on_sentence)
+        timings: dict[str, float] = {}
+        failure = ""
+        started = time.perf_counter()
+        buffer = SentenceBuffer()
+        try:
+            for piece in self.llm.stream(prompt, STOP):
+                timings.setdefault("llm_first_token", (time.perf_counter() - started) * 1000)
+                if not reply.accept(buffer.feed(piece)) or (cancel and cancel.is_set()):
+                    break
+            else:
+                reply.accept(buffer.flush())
+            reply.finish()
+        except (KioskError, RuntimeError, ValueError, OSError) as error:
+            log.error("event=llm_error error=%s", str(error).splitlines()[0])
+            failure = "llm-error"
+        timings["llm"] = (time.perf_counter() - started) * 1000
+        if reply.spoken and not failure:
+            return Reply(" ".join(reply.spoken), lang, (place.code,), "llm", intent.value,
+                         timings)
+        return Reply(template, lang, (place.code,), "template", intent.value, timings,
+                     guard=failure or reply.rejection or "no-output")
+
+
+def _key_word(phrase: str, lang: str) -> str:
+    """The word of a feature/category phrase that an answer must say: the English head noun
+    (last word, "student club rooms" → "rooms") or the whole Korean compound."""
+    if lang == "ko":
+        return phrase.split("(")[0].strip()
+    words = re.findall(r"[A-Za-z]+", phrase)
+    return words[-1] if words else ""
+
+
+class GuardedReply:
+    """One reply being generated: each finished sentence must pass the guard to be spoken.
+
+    Grounded sentences are held back until what has been generated states the facts the
+    question asked for; then they are released together, and later sentences as they come.
+    So nothing is spoken before the answer is known to be there, and a one-sentence answer
+    streams at once. The first sentence that fails the guard ends the reply.
+    """
+
+    def __init__(self, facts: str, lang: str, required: guard.Requirements,
+                 mentions: guard.MentionFinder, on_sentence: SentenceSink | None) -> None:
+        self._facts = facts
+        self._lang = lang
+        self._required = required
+        self._mentions = mentions
+        self._on_sentence = on_sentence
+        self._held: list[str] = []
+        self.spoken: list[str] = []
+        self.rejection = ""
+
+    def accept(self, sentences: Iterable[str]) -> bool:
+        """False when generation should stop."""
+        for sentence in sentences:
+            verdict = self._check(sentence)
+            if not verdict.ok:
+                self.rejection = verdict.reason
+                log.debug("event=guard_reject reason=%s", verdict.reason)
+                return False
+            self._held.append(sentence)
+            if self.spoken or self._answers_question():
+                for held in self._held:
+                    self.spoken.append(held)
+                    if self._on_sentence:
+                        self._on_sentence(held)
+                self._held.clear()
+        return len(self.spoken) + len(self._held) < guard.MAX_SENTENCES
+
+    def finish(self) -> None:
+        """End of generation: held sentences that never answered the question are dropped."""
+        if self._held and not self.spoken:
+            self.rejection = self.rejection or self._unanswered_reason()
+        self._held.clear()
+
+    def _answers_question(self) -> bool:
+        return not self._unanswered_reason()
+
+    def _unanswered_reason(self) -> str:
+        verdict = guard.check(" ".join(self._held), self._facts, self._lang, self._mentions,
+                              self._required, INSTRUCTIONS)
+        return "" if verdict.ok else verdict.reason
+
+    def _check(self, sentence: str) -> guard.Verdict:
+        verdict = guard.check(sentence, self._facts, self._lang, self._mentions,
+                              instructions=INSTRUCTIONS)
+        if verdict.ok and (self.spoken or self._held):
+            whole = guard.check(" ".join([*self.spoken, *self._held, sentence]), self._facts,
+                                self._lang, self._mentions)
+            if not whole.ok:
+                return whole
+        return verdict

@@ -1,0 +1,151 @@
+"""The language model: a GGUF Gemma run by llama-cpp-python, optionally with a LoRA adapter.
+
+One object owns one `Llama`; `load()`/`unload()` let the memory governor swap it, and the first
+`stream()` loads it lazily. Generation is greedy by default (facts must not vary from run to run)
+with a repetition penalty and stop sequences, so an answer neither repeats itself nor runs on
+into a made-up next question.
+
+Why `cpu_repack` exists: llama.cpp repacks weights into "extra buffer types" for the CPU's
+fastest kernels. On x86 machines that report AMX tiles (these build VMs do) the AMX matmul
+crashes in `llama_decode` (SIGSEGV, seen with llama-cpp-python 0.3.36), so repacking is off
+by default; it is irrelevant on the Jetson, where layers run on CUDA.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import logging
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+from kiosk.config import Config
+from kiosk.errors import ModelError
+
+log = logging.getLogger(__name__)
+
+GGUF_MAGIC = b"GGUF"
+
+
+@contextlib.contextmanager
+def _model_params(use_extra_bufts: bool) -> Iterator[None]:
+    """Set llama.cpp's `use_extra_bufts` model parameter for the `Llama` built inside.
+
+    `Llama.__init__` takes its model parameters from `llama_model_default_params()` and offers no
+    argument for this field, so the default is wrapped for the duration of one load only.
+    """
+    import llama_cpp
+    import llama_cpp.llama as llama_module
+
+    original = llama_cpp.llama_model_default_params
+
+    def params():  # type: ignore[no-untyped-def]
+        value = original()
+        value.use_extra_bufts = use_extra_bufts
+        return value
+
+    llama_module.llama_cpp.llama_model_default_params = params
+    try:
+        yield
+    finally:
+        llama_module.llama_cpp.llama_model_default_params = original
+
+
+def check_gguf(path: Path, what: str = "model") -> None:
+    """Fail early, in one line, on a missing or obviously corrupt GGUF file."""
+    if not path.is_file():
+        raise ModelError(f"LLM {what} not found: {path} (run `kiosk models fetch`)")
+    with path.open("rb") as handle:
+        if handle.read(4) != GGUF_MAGIC:
+            raise ModelError(f"LLM {what} is not a GGUF file: {path}")
+
+
+class LanguageModel:
+    """A lazily loaded llama.cpp model with a streaming completion call."""
+
+    _load_lock = threading.Lock()
+
+    def __init__(self, config: Config) -> None:
+        self._config = config.llm
+        self._path = config.model_path(config.llm.model)
+        self._lora = config.resolve(config.llm.lora) if config.llm.lora else None
+        if self._lora is not None and not self._lora.exists():
+            self._lora = config.model_path(config.llm.lora)
+        self._llama = None  # type: ignore[var-annotated]
+        self.load_ms: float | None = None
+
+    @property
+    def name(self) -> str:
+        return self._path.name + (f"+{self._lora.name}" if self._lora else "")
+
+    @property
+    def loaded(self) -> bool:
+        return self._llama is not None
+
+    def load(self) -> None:
+        with self._load_lock:
+            if self._llama is not None:
+                return
+            check_gguf(self._path)
+            if self._lora is not None:
+                check_gguf(self._lora, "adapter")
+            from llama_cpp import Llama
+
+            started = time.perf_counter()
+            try:
+                with _model_params(self._config.cpu_repack):
+                    self._llama = Llama(
+                        model_path=str(self._path),
+                        lora_path=str(self._lora) if self._lora else None,
+                        n_ctx=self._config.n_ctx,
+                        n_gpu_layers=self._config.n_gpu_layers,
+                        n_threads=self._config.n_threads or None,
+                        use_mmap=self._config.n_gpu_layers == 0,
+                        seed=0,
+                        verbose=False,
+                    )
+            except (ValueError, RuntimeError, OSError) as error:
+                raise ModelError(f"LLM {self._path.name} failed to load: {error}") from None
+            self.load_ms = (time.perf_counter() - started) * 1000
+            log.info("event=model_load model=llm name=%s load_ms=%.0f", self.name, self.load_ms)
+
+    def unload(self) -> None:
+        with self._load_lock:
+            if self._llama is None:
+                return
+            self._llama.close()
+            self._llama = None
+            gc.collect()
+            log.info("event=model_unload model=llm name=%s", self.name)
+
+    def count_tokens(self, text: str) -> int:
+        self.load()
+        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
+
+    def stream(self, prompt: str, stop: list[str], max_tokens: int | None = None,
+               deadline_s: float | None = None) -> Iterator[str]:
+        """Yield text pieces of a greedy completion; stops at `stop`, max_tokens or deadline."""
+        self.load()
+        deadline = time.monotonic() + (deadline_s or self._config.timeout_s)
+        pieces = self._llama(
+            prompt,
+            max_tokens=max_tokens or self._config.max_tokens,
+            temperature=self._config.temperature,
+            top_p=self._config.top_p,
+            repeat_penalty=self._config.repeat_penalty,
+            stop=stop,
+            stream=True,
+        )
+        try:
+            for piece in pieces:
+                text = piece["choices"][0]["text"]
+                if text:
+                    yield text
+                if time.monotonic() > deadline:
+                    log.warning("event=llm_timeout timeout_s=%.1f",
+                                deadline_s or self._config.timeout_s)
+                    return
+        finally:
+            pieces.close()

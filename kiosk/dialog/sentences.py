@@ -1,0 +1,55 @@
+"""Sentence splitting for streaming: LLM text pieces in, finished sentences out.
+
+Speech starts on the first finished sentence while the rest is generated, and the guard checks
+each sentence before it may be spoken. A sentence ends at . ! ? (or their full-width forms)
+followed by a space or the end of text, or directly followed by a letter (a small model glues
+its next, unrelated text on: "Gate.iatrics"); a full stop between digits ("3.5") does not end
+one, nor does a known abbreviation ("Hanyang Univ. Station").
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+_END = re.compile(r"[.!?。！？](?:\s|(?=[^\W\d_]))")
+ABBREVIATIONS = frozenset({"univ", "no", "bldg", "approx", "st", "dr", "mr", "ms", "prof", "vs"})
+
+
+def _sentence_end(text: str, start: int = 0) -> re.Match[str] | None:
+    """The first sentence boundary at or after `start`, skipping abbreviations."""
+    while (match := _END.search(text, start)) is not None:
+        words = re.findall(r"\w+", text[:match.start()])
+        if text[match.start()] != "." or not words or words[-1].lower() not in ABBREVIATIONS:
+            return match
+        start = match.end()
+    return None
+
+
+def split_sentences(text: str) -> list[str]:
+    """All sentences of a finished text, stripped, empty ones dropped."""
+    buffer = SentenceBuffer()
+    return [*buffer.feed(text), *buffer.flush()]
+
+
+class SentenceBuffer:
+    """Accumulates streamed text and releases each sentence once it is complete."""
+
+    def __init__(self) -> None:
+        self._pending = ""
+
+    def feed(self, piece: str) -> Iterator[str]:
+        self._pending += piece
+        while True:
+            match = _sentence_end(self._pending)
+            if match is None:
+                return
+            sentence, self._pending = (self._pending[:match.start() + 1].strip(),
+                                       self._pending[match.end():])
+            if sentence:
+                yield sentence
+
+    def flush(self) -> Iterator[str]:
+        rest, self._pending = self._pending.strip(), ""
+        if rest:
+            yield rest
