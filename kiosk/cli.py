@@ -61,11 +61,45 @@ def _engine(config: Config, args: argparse.Namespace):  # type: ignore[no-untype
     return DialogEngine(config)
 
 
+def _print_turn(turn: object, as_json: bool) -> None:
+    import json
+
+    record = turn.as_json()  # type: ignore[attr-defined]
+    if as_json:
+        print(json.dumps(record, ensure_ascii=False), flush=True)
+        return
+    timings = " ".join(f"{k}={v:.0f}ms" for k, v in record["timings_ms"].items())
+    print(f"heard:  {record['transcript']}\nanswer: {record['answer']}  [{record['source']}, "
+          f"{record['lang']}{', interrupted' if record['interrupted'] else ''}]\n"
+          f"        {timings}", flush=True)
+
+
+def _cmd_ask_audio(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
+    from kiosk import daemon
+
+    if args.no_llm:
+        config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    out = Path(args.out) if args.out else Path(args.audio).with_suffix(".answer.wav")
+    models = daemon.Models(config)
+    turns = asyncio.run(daemon.run_files(models, Path(args.audio), out,
+                                         on_turn=lambda t: _print_turn(t, args.json)))
+    if not turns:
+        print("kiosk ask: no question was heard in the audio", file=sys.stderr)
+        return 1
+    if not args.json:
+        print(f"answer audio: {out}")
+    return 0
+
+
 def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
     import json
 
     from kiosk.dialog import textio
 
+    if args.audio:
+        return _cmd_ask_audio(args, config)
     engine = _engine(config, args)
     if args.text == "-":
         bad = textio.answer_lines(engine, sys.stdin, sys.stdout)
@@ -76,6 +110,32 @@ def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
     reply = engine.answer(args.text, "ask")
     print(json.dumps(reply.as_json(), ensure_ascii=False) if args.json else reply.answer)
     return 0
+
+
+def _cmd_say(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.audio.wavio import write_wav
+    from kiosk.campus.retrieval import detect_language
+    from kiosk.speech.tts import Speaker
+
+    speaker = Speaker(config)
+    lang = args.lang or detect_language(args.text)
+    speech = speaker.synthesize(args.text, lang)
+    write_wav(args.out, speech.samples, speech.rate_hz)
+    print(f"{args.out}: {speech.duration_s:.2f} s, {lang}, voice "
+          f"{'en' if lang == 'en' else speaker.active_korean_voice()}")
+    return 0
+
+
+def _cmd_run(args: argparse.Namespace, config: Config) -> int:
+    import asyncio
+
+    from kiosk import daemon
+
+    input_wav = Path(args.input_wav) if args.input_wav else None
+    output_wav = Path(args.output_wav) if args.output_wav else None
+    return asyncio.run(daemon.serve(config, Path(args.config) if args.config else None,
+                                    input_wav, output_wav, realtime=args.realtime,
+                                    on_turn=lambda t: _print_turn(t, args.json)))
 
 
 def _cmd_chat(args: argparse.Namespace, config: Config) -> int:
@@ -147,12 +207,65 @@ def _cmd_install_service(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
+def _add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    bench = sub.add_parser("bench", help="measure every stage and end-to-end latency")
+    bench.add_argument("--json", action="store_true", help="print the results as one JSON object")
+    bench.add_argument("--runs", type=int, default=3,
+                       help="repetitions of every measurement; medians are reported (default 3)")
+    bench.add_argument("--plot", metavar="PNG", help="write the per-stage latency breakdown "
+                       "(needs matplotlib; skipped with a note if it is missing)")
+    bench.add_argument("--budget-mb", type=float, help="budget for the swapping run (default: "
+                       "base RSS + largest model + 150 MB)")
+    bench.add_argument("--soak", type=int, metavar="N", help="instead: N scripted turns through "
+                       "the voice loop; memory growth, failures, turns/min (`make soak`: 500)")
+
+
+def _cmd_bench(args: argparse.Namespace, config: Config) -> int:
+    """Progress goes to stderr, so `--json` output on stdout stays one clean object."""
+    import json
+
+    def progress(line: str) -> None:
+        print(f"bench: {line}", file=sys.stderr, flush=True)
+
+    if args.soak is not None:
+        from kiosk.diag import soak
+
+        if args.soak < 1:
+            print("kiosk bench: --soak needs a number of turns ≥ 1", file=sys.stderr)
+            return 2
+        result = soak.run_soak(config, args.soak, progress)
+        print(json.dumps(result, ensure_ascii=False) if args.json else soak.format_soak(result))
+        return 0 if result["failed"] == 0 and not result["crash"] else 1
+    from kiosk.diag import bench
+
+    if args.runs < 1:
+        print("kiosk bench: --runs must be ≥ 1", file=sys.stderr)
+        return 2
+    result = bench.run_bench(config, args.runs, args.budget_mb, progress)
+    print(json.dumps(result, ensure_ascii=False) if args.json else bench.format_table(result))
+    if args.plot:
+        print(bench.plot(result, Path(args.plot)), file=sys.stderr)
+    return 0
+
+
 def _not_built(issue: int) -> Handler:
     def handler(args: argparse.Namespace, config: Config) -> int:
         print(f"kiosk {args.command}: not built yet (issue {issue})", file=sys.stderr)
         return 1
 
     return handler
+
+
+def _add_train_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    from kiosk.train.cli import add_parser
+
+    add_parser(sub)
+
+
+def _cmd_train(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.train.cli import command
+
+    return command(args, config)
 
 
 def _cmd_config(args: argparse.Namespace, config: Config) -> int:
@@ -182,11 +295,25 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
 
     sub.add_parser("config", help="print the effective configuration as JSON")
 
-    ask = sub.add_parser("ask", help="answer one question (text) and exit")
+    ask = sub.add_parser("ask", help="answer one question (text or a WAV) and exit")
     ask.add_argument("text", nargs="?", help="the question, or - for JSON lines on stdin "
                      '({"text": ..., "session": ...} per line, one JSON answer per line)')
     ask.add_argument("--json", action="store_true", help="print one JSON object")
     ask.add_argument("--no-llm", action="store_true", help="answer from KB templates only")
+    ask.add_argument("--audio", help="a WAV with the spoken question(s): full voice pipeline")
+    ask.add_argument("--out", help="with --audio: where to write the spoken answer WAV")
+
+    say = sub.add_parser("say", help="speak a text into a WAV file")
+    say.add_argument("text", help="what to say")
+    say.add_argument("--out", required=True, help="WAV file to write")
+    say.add_argument("--lang", choices=["ko", "en"], help="voice language (default: detect)")
+
+    run = sub.add_parser("run", help="run the voice kiosk daemon (mic and speaker)")
+    run.add_argument("--input-wav", help="listen to this WAV instead of the microphone")
+    run.add_argument("--output-wav", help="with --input-wav: write the replies here")
+    run.add_argument("--realtime", action="store_true",
+                     help="pace the WAV input and output at real speed (barge-in, echo)")
+    run.add_argument("--json", action="store_true", help="print each turn as a JSON line")
 
     chat = sub.add_parser("chat", help="interactive text conversation in the terminal")
     chat.add_argument("--no-llm", action="store_true", help="answer from KB templates only")
@@ -217,13 +344,8 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
                          help="where to write kiosk.service (default: /etc/systemd/system)")
     service.add_argument("--dry-run", action="store_true", help="print the unit, write nothing")
 
-    for name, text in [
-        ("say", "speak a text into a WAV file"),
-        ("run", "run the voice kiosk daemon"),
-        ("bench", "measure every stage and end-to-end latency"),
-        ("train", "build the campus dataset, fine-tune, export a GGUF"),
-    ]:
-        sub.add_parser(name, help=text)
+    _add_bench_parser(sub)
+    _add_train_parser(sub)
     return parser
 
 
@@ -234,10 +356,10 @@ HANDLERS: dict[str, Handler] = {
     "chat": _cmd_chat,
     "kb": _cmd_kb,
     "eval": _cmd_eval,
-    "say": _not_built(5),
-    "run": _not_built(5),
-    "bench": _not_built(6),
-    "train": _not_built(7),
+    "say": _cmd_say,
+    "run": _cmd_run,
+    "bench": _cmd_bench,
+    "train": _cmd_train,
     "status": _cmd_status,
     "doctor": _cmd_doctor,
     "install-service": _cmd_install_service,

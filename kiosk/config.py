@@ -76,6 +76,7 @@ class LlmConfig(Section):
     repeat_penalty: Annotated[float, Field(ge=1, le=2)] = 1.15
     max_tokens: Annotated[int, Field(ge=8, le=512)] = 64
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 20.0
+    first_sentence_timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.5
     cpu_repack: bool = False
     few_shot: Annotated[int, Field(ge=0, le=5)] = 2
     enabled: bool = True

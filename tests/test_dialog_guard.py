@@ -38,6 +38,7 @@ def test_grounded_english_replies_pass(reply: str, mentions: guard.MentionFinder
     ("The Olympic Gymnasium is 4 minutes from Aeji Gate.", "wrong-minutes:4"),
     ("The Olympic Gymnasium is building 999.", "number-not-in-facts:999"),
     ("It is building 2.", "wrong-code:2"),
+    ("The Olympic Gymnasium is the 306th floor.", "wrong-floors:306"),
     ("The Olympic Gymnasium is the largest building on campus.", "unsupported-words:largest"),
     ("The Olympic Gymnasium is two minutes away.", "number-word"),
     ("The Olympic Gymnasium (올림픽체육관) has 4 floors.", "language"),

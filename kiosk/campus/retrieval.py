@@ -373,9 +373,20 @@ def _fuzzy_hits(
     return hits
 
 
+_VOICING = str.maketrans("gbdvzq", "kptfsk")
+
+
+def _skeleton(s: str) -> str:
+    """Consonants only, voicing folded: ASR hears "Paiknam" as "Pignum" or "Pagnum"."""
+    s = re.sub(r"[^a-z]", "", s).translate(_VOICING)
+    return re.sub(r"(.)\1+", r"\1", re.sub(r"[aeiouyhw]", "", s))
+
+
 def _similar(a: str, b: str) -> float:
     """Spelling or sound similarity of two Latin strings, 0..1."""
     raw = SequenceMatcher(None, a, b).ratio()
+    if len(a) >= 5 and len(_skeleton(a)) >= 3 and _skeleton(a) == _skeleton(b):
+        return 1.0
     return max(raw, SequenceMatcher(None, _phonetic(a), _phonetic(b)).ratio())
 
 

@@ -71,6 +71,13 @@ class DialogEngine:
             for lang in ("ko", "en") for name in (p.name(lang), *p.aliases(lang)))
         self._examples = ExampleBank(self.kb, config.llm.few_shot)
 
+    def apply_settings(self, config: Config) -> None:
+        """Adopt dialog and generation settings from a reloaded config; models stay loaded."""
+        self._config = config
+        self.sessions.configure(config.dialog.history_turns, config.dialog.idle_timeout_s)
+        self.llm.configure(config.llm)
+        self._examples = ExampleBank(self.kb, config.llm.few_shot)
+
     def answer(self, text: str, session_id: str = "default",
                on_sentence: SentenceSink | None = None,
                cancel: threading.Event | None = None) -> Reply:
@@ -155,10 +162,14 @@ class DialogEngine:
         failure = ""
         started = time.perf_counter()
         buffer = SentenceBuffer()
+        deadline = started + self._config.llm.first_sentence_timeout_s
         try:
             for piece in self.llm.stream(prompt, STOP):
                 timings.setdefault("llm_first_token", (time.perf_counter() - started) * 1000)
                 if not reply.accept(buffer.feed(piece)) or (cancel and cancel.is_set()):
+                    break
+                if not reply.spoken and time.perf_counter() > deadline:
+                    failure = "slow"
                     break
             else:
                 reply.accept(buffer.flush())
@@ -167,7 +178,7 @@ class DialogEngine:
             log.error("event=llm_error error=%s", str(error).splitlines()[0])
             failure = "llm-error"
         timings["llm"] = (time.perf_counter() - started) * 1000
-        if reply.spoken and not failure:
+        if reply.spoken:  # already handed on to be spoken: that is the reply
             return Reply(" ".join(reply.spoken), lang, (place.code,), "llm", intent.value,
                          timings)
         return Reply(template, lang, (place.code,), "template", intent.value, timings,

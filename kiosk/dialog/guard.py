@@ -30,7 +30,7 @@ SCRIPT = {
 }
 UNITS: dict[str, list[re.Pattern[str]]] = {
     "minutes": [re.compile(r"(\d+)\s*-?\s*(?:minutes?|mins?\b|분)")],
-    "floors": [re.compile(r"(\d+)\s*-?\s*(?:floors?|stor(?:e)?ys?|층|levels?)"),
+    "floors": [re.compile(r"(\d+)(?:st|nd|rd|th)?\s*-?\s*(?:floors?|stor(?:e)?ys?|층|levels?)"),
                re.compile(r"(\d+)\s+(?:above|below|under)\s*ground"),
                re.compile(r"(?:지상|지하)\s*(\d+)")],
     "code": [re.compile(r"(?:building|bldg\.?|number|no\.)\s*#?\s*(\d+)"),

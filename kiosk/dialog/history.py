@@ -60,6 +60,13 @@ class SessionStore:
         self._clock = clock
         self._sessions: dict[str, Session] = {}
 
+    def configure(self, max_turns: int, idle_timeout_s: float) -> None:
+        """New limits (config reload); sessions keep their turns, trimmed on the next add."""
+        self._max_turns = max_turns
+        self._idle_timeout_s = idle_timeout_s
+        for session in self._sessions.values():
+            session.max_turns = max_turns
+
     def get(self, session_id: str) -> Session:
         now = self._clock()
         session = self._sessions.get(session_id)

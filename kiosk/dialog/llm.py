@@ -21,7 +21,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from kiosk.config import Config
+from kiosk.config import Config, LlmConfig
 from kiosk.errors import ModelError
 
 log = logging.getLogger(__name__)
@@ -75,6 +75,14 @@ class LanguageModel:
             self._lora = config.model_path(config.llm.lora)
         self._llama = None  # type: ignore[var-annotated]
         self.load_ms: float | None = None
+
+    def configure(self, llm: LlmConfig) -> None:
+        """Adopt new generation settings (config reload); the loaded model stays as it is."""
+        if (llm.model, llm.lora, llm.n_ctx, llm.n_gpu_layers) != (
+                self._config.model, self._config.lora, self._config.n_ctx,
+                self._config.n_gpu_layers):
+            log.warning("event=llm_reload_partial reason=model_settings_need_restart")
+        self._config = llm
 
     @property
     def name(self) -> str:

@@ -1,0 +1,125 @@
+"""Echo handling: the kiosk must not answer its own voice, yet hear a visitor who talks over it.
+
+Muting the microphone while speaking would make barge-in impossible, so the kiosk keeps a copy
+of what it plays (the reference, at 16 kHz on the microphone's timeline) and, for each
+microphone block heard during playback and a short tail after it, finds the lag and gain at
+which the reference best explains the block (normalised cross-correlation over `max_lag_ms`)
+and subtracts it. What remains is the visitor: the VAD runs on the residual. A block whose
+residual is still mostly the kiosk (correlation above `echo_correlation`) is treated as silence.
+
+This is a single-tap canceller: it removes a direct, delayed copy (a loopback, a close
+speaker) well and a reverberant room partly. A second line of defence is textual: a transcript
+that matches what the kiosk said in the last `echo_text_window_s` is dropped (`is_own_words`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import logging
+import re
+import time
+from collections import deque
+
+import numpy as np
+
+from kiosk.messages import ASR_RATE_HZ
+
+log = logging.getLogger(__name__)
+
+
+class EchoCanceller:
+    """Reference-signal echo removal on 16 kHz float32 microphone blocks."""
+
+    def __init__(self, max_lag_ms: int = 400, echo_correlation: float = 0.6,
+                 tail_ms: int = 500, text_window_s: float = 30.0) -> None:
+        self._max_lag = int(ASR_RATE_HZ * max_lag_ms / 1000)
+        self._tail = int(ASR_RATE_HZ * tail_ms / 1000)
+        self._threshold = echo_correlation
+        self._text_window_s = text_window_s
+        self._reference = np.zeros(0, np.float32)
+        self._ref_start = 0          # mic sample index of self._reference[0]
+        self._said: deque[tuple[float, str]] = deque(maxlen=32)
+        self._path: tuple[int, float] | None = None   # (lag index, gain) learnt from echo alone
+        self.blocks_suppressed = 0
+
+    def played(self, samples_16k: np.ndarray, mic_sample: int) -> None:
+        """Register audio that starts playing when the mic is at sample index `mic_sample`."""
+        end = self._ref_start + len(self._reference)
+        if mic_sample > end or not len(self._reference):
+            keep = np.zeros(0, np.float32)
+            self._ref_start = mic_sample
+        else:
+            keep = self._reference[: max(0, mic_sample - self._ref_start)]
+        self._reference = np.concatenate([keep, np.asarray(samples_16k, np.float32)])
+        horizon = self._max_lag * 4
+        if len(self._reference) > 60 * ASR_RATE_HZ + horizon:  # bound memory on long replies
+            drop = len(self._reference) - 60 * ASR_RATE_HZ
+            self._reference, self._ref_start = self._reference[drop:], self._ref_start + drop
+
+    def stopped(self, mic_sample: int) -> None:
+        """Playback was cut at `mic_sample`: what was registered after it was never played."""
+        keep = max(0, mic_sample - self._ref_start)
+        self._reference = self._reference[:keep]
+
+    def active(self, mic_sample: int) -> bool:
+        """True while the reference (plus lag and tail) can still be heard at `mic_sample`."""
+        end = self._ref_start + len(self._reference) + self._max_lag + self._tail
+        return bool(len(self._reference)) and self._ref_start <= mic_sample + self._max_lag \
+            and mic_sample < end
+
+    def clean(self, block: np.ndarray, mic_sample: int) -> np.ndarray:
+        """The block with the best-matching delayed reference removed."""
+        if not self.active(mic_sample):
+            return block
+        energy = float(np.dot(block, block))
+        if energy < 1e-8:
+            return block
+        lo = mic_sample - self._max_lag - self._ref_start
+        hi = mic_sample + len(block) - self._ref_start
+        ref = np.zeros(hi - lo, np.float32)
+        src_lo, src_hi = max(lo, 0), min(hi, len(self._reference))
+        if src_hi <= src_lo:
+            return block
+        ref[src_lo - lo: src_hi - lo] = self._reference[src_lo:src_hi]
+        # Sliding dot products and window energies: candidate lag k uses ref[k : k + len(block)].
+        dots = np.correlate(ref, block, mode="valid")
+        window = np.convolve(ref * ref, np.ones(len(block), np.float32), mode="valid")
+        norms = np.sqrt(np.maximum(window, 1e-12) * energy)
+        corr = dots / norms
+        best = int(np.argmax(corr))
+        if corr[best] >= self._threshold:
+            # Echo dominates: learn the path. While the visitor talks too (double talk) the
+            # estimate would be biased by their voice, so the last learnt path is used instead.
+            self._path = (self._max_lag - best, float(dots[best] / max(window[best], 1e-12)))
+        if self._path is None:
+            return block
+        lag, gain = self._path
+        k = self._max_lag - lag
+        segment = ref[k: k + len(block)]
+        residual = block - gain * segment
+        if corr[best] >= self._threshold and float(np.dot(residual, residual)) < 0.25 * energy:
+            self.blocks_suppressed += 1
+            return np.zeros_like(block)
+        return residual.astype(np.float32)
+
+    def said(self, text: str) -> None:
+        """Remember a sentence the kiosk spoke (for the textual echo check)."""
+        self._said.append((time.monotonic(), text))
+
+    def is_own_words(self, transcript: str, similarity: float = 0.6) -> bool:
+        """True when a transcript is the kiosk's own recent speech heard back."""
+        now = time.monotonic()
+        heard = _words(transcript)
+        if not heard:
+            return False
+        recent = " ".join(t for at, t in self._said if now - at <= self._text_window_s)
+        said = _words(recent)
+        if not said:
+            return False
+        matcher = difflib.SequenceMatcher(a=said, b=heard, autojunk=False)
+        matched = sum(block.size for block in matcher.get_matching_blocks())
+        return matched / len(heard) >= similarity
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())

@@ -1,0 +1,300 @@
+"""The voice loop: audio in → VAD → ASR → dialog → TTS → audio out, in one asyncio process.
+
+Two tasks share the loop:
+- `_listen` reads microphone (or WAV) blocks, removes the kiosk's own voice (echo canceller or
+  gate), runs the VAD segmenter in a worker thread, queues finished utterances, and stops the
+  current reply when the visitor talks over it (barge-in);
+- `_respond` takes utterances one by one: ASR in a thread, then a turn in which the dialog
+  engine (a thread) hands each checked sentence to TTS (a thread) while the previous sentence
+  plays, so the first audio goes out before the answer is complete.
+Blocking model calls never run on the loop itself, so the status socket and the watchdog stay
+responsive. A turn cut by barge-in keeps only what was actually spoken in the history.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterable, Callable
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from kiosk.audio.echo import EchoCanceller
+from kiosk.audio.wavio import resample
+from kiosk.campus.retrieval import detect_language
+from kiosk.config import Config
+from kiosk.dialog.engine import DialogEngine, Reply
+from kiosk.errors import AudioError, KioskError
+from kiosk.messages import ASR_RATE_HZ, SpeechAudio, Transcript, Utterance
+from kiosk.speech.asr import Transcriber
+from kiosk.speech.tts import Speaker
+from kiosk.speech.vad import FRAME_S, FrameScorer, UtteranceSegmenter
+
+log = logging.getLogger(__name__)
+
+
+class Sink(Protocol):
+    async def play(self, speech: SpeechAudio) -> float: ...
+
+    def stop(self) -> None: ...
+
+
+@dataclass
+class TurnRecord:
+    """One visitor turn as it happened, for logs, status and `kiosk ask --audio`."""
+
+    transcript: str
+    lang: str
+    utterance_start_s: float
+    utterance_end_s: float
+    cut: bool
+    answer: str = ""
+    spoken: str = ""
+    source: str = ""
+    places: tuple[str, ...] = ()
+    interrupted: bool = False
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, object]:
+        return {"transcript": self.transcript, "lang": self.lang, "answer": self.answer,
+                "spoken": self.spoken, "source": self.source, "places": list(self.places),
+                "interrupted": self.interrupted, "cut": self.cut,
+                "utterance_s": [round(self.utterance_start_s, 2), round(self.utterance_end_s, 2)],
+                "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+
+
+class OnsetTracker:
+    """Wraps the VAD scorer to know how long the current run of speech frames is."""
+
+    def __init__(self, scorer: FrameScorer, threshold: float) -> None:
+        self._scorer = scorer
+        self._threshold = threshold
+        self.run_frames = 0
+
+    def prob(self, frame: np.ndarray) -> float:
+        p = self._scorer.prob(frame)
+        self.run_frames = self.run_frames + 1 if p >= self._threshold else 0
+        return p
+
+    def reset(self) -> None:
+        self._scorer.reset()
+        self.run_frames = 0
+
+
+class VoiceLoop:
+    """Runs until the source ends (WAV) or the task is cancelled (daemon shutdown)."""
+
+    def __init__(self, config: Config, source: AsyncIterable[np.ndarray], sink: Sink, *,
+                 scorer: FrameScorer, transcriber: Transcriber, speaker: Speaker,
+                 engine: DialogEngine, hotwords: str | None = None,
+                 on_turn: Callable[[TurnRecord], None] | None = None,
+                 on_state: Callable[[str], None] | None = None,
+                 acquire: Callable[[str], None] | None = None,
+                 streaming: bool = True) -> None:
+        """`acquire(model)` runs in the worker thread before "asr", "llm" or "tts" is used (the
+        memory governor loads it there); `streaming=False` waits for the whole answer and its
+        whole audio before playing (the one-stage-after-another baseline for the benchmark)."""
+        self._config = config
+        self._source = source
+        self._sink = sink
+        self._onset = OnsetTracker(scorer, config.vad.start_threshold)
+        self._segmenter = UtteranceSegmenter(self._onset, config.vad)
+        self._asr = transcriber
+        self._tts = speaker
+        self._engine = engine
+        self._hotwords = hotwords
+        self._on_turn = on_turn or (lambda record: None)
+        self._on_state = on_state or (lambda state: None)
+        self._acquire = acquire or (lambda model: None)
+        self._streaming = streaming
+        pipe = config.pipeline
+        self.echo = EchoCanceller(pipe.echo_max_lag_ms, pipe.echo_correlation, pipe.echo_tail_ms)
+        self._utterances: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue()
+        self._mic_samples = 0
+        self._speaking = False
+        self._turn: asyncio.Task[None] | None = None
+        self._cancel_answer = threading.Event()
+        self.turns: list[TurnRecord] = []
+
+    async def run(self) -> None:
+        async with asyncio.TaskGroup() as group:
+            group.create_task(self._listen(), name="listen")
+            group.create_task(self._respond(), name="respond")
+
+    # -- listening ---------------------------------------------------------------------------
+    async def _listen(self) -> None:
+        try:
+            async for block in self._source:
+                await self._hear(block)
+            for utterance in self._segmenter.flush():
+                self._utterances.put_nowait((utterance, time.perf_counter()))
+        finally:
+            self._utterances.put_nowait(None)
+
+    async def _hear(self, block: np.ndarray) -> None:
+        position = self._mic_samples
+        self._mic_samples += len(block)
+        if self._config.pipeline.echo_mode == "gate" and (
+                self._speaking or self.echo.active(position)):
+            block = np.zeros_like(block)
+        elif self._speaking or self.echo.active(position):
+            block = self.echo.clean(block, position)
+        utterances = await asyncio.to_thread(lambda: list(self._segmenter.feed(block)))
+        now = time.perf_counter()
+        for utterance in utterances:
+            self._utterances.put_nowait((utterance, now))
+        barge_frames = self._config.pipeline.barge_in_ms / 1000 / FRAME_S
+        if (self._speaking and self._config.pipeline.barge_in
+                and self._onset.run_frames >= barge_frames):
+            self._barge_in(position)
+
+    def _barge_in(self, position: int) -> None:
+        if self._turn is None or self._turn.done():
+            return
+        log.info("event=barge_in audio_s=%.2f", position / ASR_RATE_HZ)
+        self._cancel_answer.set()
+        self._sink.stop()
+
+    # -- responding --------------------------------------------------------------------------
+    async def _respond(self) -> None:
+        while (item := await self._utterances.get()) is not None:
+            utterance, heard_at = item
+            try:
+                transcript = await asyncio.to_thread(self._transcribe, utterance)
+            except KioskError as error:
+                log.error("event=asr_error error=%s", error)
+                continue
+            if not transcript.text:
+                continue
+            if self.echo.is_own_words(transcript.text):
+                log.info("event=echo_dropped chars=%d", len(transcript.text))
+                continue
+            record = TurnRecord(transcript.text, transcript.lang, utterance.start_s,
+                                utterance.end_s, utterance.cut)
+            record.timings_ms["asr"] = transcript.asr_ms
+            self._turn = asyncio.create_task(self._answer(record, heard_at))
+            try:
+                await self._turn
+            except KioskError as error:
+                log.error("event=turn_error error=%s", error)
+            finally:
+                self._speaking = False
+                self._on_state("listening")
+            self.turns.append(record)
+            self._on_turn(record)
+
+    def _transcribe(self, utterance: Utterance) -> Transcript:
+        self._on_state("thinking")
+        self._acquire("asr")
+        return self._asr.transcribe(utterance.audio, hotwords=self._hotwords)
+
+    def _reply(self, text: str, on_sentence: Callable[[str], None]) -> Reply:
+        if self._config.llm.enabled:
+            self._acquire("llm")
+        return self._engine.answer(text, self._config.pipeline.session_id, on_sentence,
+                                   self._cancel_answer)
+
+    def _synthesise(self, sentence: str) -> SpeechAudio:
+        self._acquire("tts")
+        return self._tts.synthesize(sentence, detect_language(sentence))
+
+    async def _answer(self, record: TurnRecord, heard_at: float) -> None:
+        """Generate, synthesise and play one reply, sentence by sentence."""
+        loop = asyncio.get_running_loop()
+        sentences: asyncio.Queue[str | None] = asyncio.Queue()
+        held: list[str] = []
+        self._cancel_answer.clear()
+        session = self._config.pipeline.session_id
+
+        def on_sentence(sentence: str) -> None:
+            if self._streaming:
+                loop.call_soon_threadsafe(sentences.put_nowait, sentence)
+            else:
+                held.append(sentence)
+
+        async def generate() -> Reply:
+            try:
+                return await asyncio.to_thread(self._reply, record.transcript, on_sentence)
+            finally:
+                for sentence in held:
+                    sentences.put_nowait(sentence)
+                loop.call_soon_threadsafe(sentences.put_nowait, None)
+
+        async with asyncio.TaskGroup() as group:
+            reply_task = group.create_task(generate())
+            group.create_task(self._speak(sentences, record, heard_at))
+        reply = reply_task.result()
+        record.answer, record.source, record.places = reply.answer, reply.source, reply.places
+        record.timings_ms.update({f"dialog_{k}": v for k, v in reply.timings_ms.items()})
+        record.timings_ms["turn"] = (time.perf_counter() - heard_at) * 1000
+        if record.interrupted:
+            self._engine.sessions.get(session).truncate_last(record.spoken)
+
+    async def _speak(self, sentences: asyncio.Queue[str | None], record: TurnRecord,
+                     heard_at: float) -> None:
+        """Synthesise the next sentence while the current one plays."""
+        audio: asyncio.Queue[SpeechAudio | None] = asyncio.Queue(
+            maxsize=2 if self._streaming else 0)
+        all_synthesised = asyncio.Event()
+
+        async def synthesise() -> None:
+            try:
+                while (sentence := await sentences.get()) is not None:
+                    if self._cancel_answer.is_set():
+                        continue
+                    started = time.perf_counter()
+                    speech = await asyncio.to_thread(self._synthesise, sentence)
+                    record.timings_ms.setdefault("tts_first", (time.perf_counter() - started)
+                                                 * 1000)
+                    await audio.put(speech)
+            finally:
+                await audio.put(None)
+                all_synthesised.set()
+
+        async def play() -> None:
+            spoken: list[str] = []
+            if not self._streaming:
+                await all_synthesised.wait()
+            while (speech := await audio.get()) is not None:
+                if self._cancel_answer.is_set():
+                    continue
+                record.timings_ms.setdefault("ttfa", (time.perf_counter() - heard_at) * 1000)
+                self.echo.played(resample(speech.samples, speech.rate_hz, ASR_RATE_HZ),
+                                 self._mic_samples)
+                self.echo.said(speech.text)
+                self._speaking = True
+                self._on_state("speaking")
+                try:
+                    played_s = await self._sink.play(speech)
+                except AudioError as error:
+                    log.error("event=playback_error error=%s", error)
+                    played_s = 0.0
+                if self._cancel_answer.is_set():  # barge-in: keep draining, play no more
+                    self.echo.stopped(self._mic_samples)
+                    record.interrupted = True
+                    spoken.append(_heard_part(speech.text, played_s, speech.duration_s))
+                    continue
+                spoken.append(speech.text)
+            record.spoken = " ".join(s for s in spoken if s)
+
+        async with asyncio.TaskGroup() as group:
+            group.create_task(synthesise())
+            group.create_task(play())
+
+
+def _heard_part(text: str, played_s: float, duration_s: float) -> str:
+    """The words of `text` that were spoken in `played_s` of `duration_s`."""
+    words = text.split()
+    if duration_s <= 0:
+        return ""
+    return " ".join(words[: int(len(words) * min(1.0, played_s / duration_s))])
+
+
+def campus_hotwords(engine: DialogEngine) -> str:
+    """Place names that Whisper should prefer, both languages, kept short (prompt budget)."""
+    names = [p.name(lang) for p in engine.kb.places for lang in ("ko", "en")]
+    return ", ".join(dict.fromkeys(names))[:600]

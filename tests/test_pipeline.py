@@ -1,0 +1,134 @@
+"""The voice loop end to end on the real models: WAV in, spoken answer out.
+
+Echo and barge-in run in a simulated room (`kiosk.audio.room.Room`): the visitor's voice and
+the kiosk's own playback share one audio clock, the playback leaks back into the microphone,
+and an interruption is scheduled during the reply, so times are exact audio seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from kiosk import daemon
+from kiosk.audio.room import Room
+from kiosk.audio.wavio import read_wav, resample
+from kiosk.config import Config
+from kiosk.diag.wer import wer as word_error_rate
+from kiosk.messages import ASR_RATE_HZ
+from kiosk.pipeline import TurnRecord
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def models(config: Config) -> daemon.Models:
+    loaded = daemon.Models(config)
+    loaded.preload()
+    return loaded
+
+
+@pytest.fixture(scope="module")
+def template_models(config: Config) -> daemon.Models:
+    """LLM off: the room tests are about audio timing, not phrasing (and stay fast)."""
+    quick = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    loaded = daemon.Models(quick)
+    loaded.preload()
+    return loaded
+
+
+def run_file(models: daemon.Models, wav: Path, out: Path) -> list[TurnRecord]:
+    models.engine.sessions.reset(models.config.pipeline.session_id)
+    return asyncio.run(daemon.run_files(models, wav, out))
+
+
+def test_spoken_question_is_answered_and_the_answer_audio_is_intelligible(
+        models: daemon.Models, data_dir: Path, tmp_path: Path) -> None:
+    out = tmp_path / "answer.wav"
+    turns = run_file(models, data_dir / "where_is_hanyang_plaza.wav", out)
+    assert len(turns) == 1
+    turn = turns[0]
+    assert turn.places == ("105",) and turn.lang == "en"
+    assert "Hanyang Plaza" in turn.answer, turn.answer
+    assert {"asr", "ttfa", "tts_first"} <= set(turn.timings_ms)
+    samples, rate = read_wav(out)
+    assert len(samples) / rate > 2.0
+    heard = models.asr.transcribe(resample(samples, rate, ASR_RATE_HZ), language="en")
+    assert word_error_rate(turn.answer, heard.text) < 0.20, (turn.answer, heard.text)
+
+
+def test_two_questions_in_one_file_get_two_answers(models: daemon.Models, data_dir: Path,
+                                                   tmp_path: Path) -> None:
+    turns = run_file(models, data_dir / "two_questions.wav", tmp_path / "a.wav")
+    assert [t.places for t in turns] == [("102",), ("107",)]
+    assert "102" in turns[0].answer
+    assert "105" in turns[1].answer and "108" in turns[1].answer  # both neighbours
+
+
+def test_misheard_name_still_reaches_the_building(models: daemon.Models, data_dir: Path,
+                                                  tmp_path: Path) -> None:
+    turns = run_file(models, data_dir / "how_long_to_paiknam_library.wav", tmp_path / "a.wav")
+    assert len(turns) == 1 and turns[0].places == ("501",)
+    assert "6" in turns[0].answer
+
+
+@pytest.mark.parametrize("name", ["silence.wav", "noise.wav"])
+def test_silence_and_noise_start_no_turn(models: daemon.Models, data_dir: Path,
+                                         tmp_path: Path, name: str) -> None:
+    assert run_file(models, data_dir / name, tmp_path / "a.wav") == []
+
+
+def test_over_long_speech_is_cut_and_still_answered(template_models: daemon.Models,
+                                                    data_dir: Path, tmp_path: Path) -> None:
+    turns = run_file(template_models, data_dir / "long_speech.wav", tmp_path / "a.wav")
+    assert turns and turns[0].cut
+    assert all(t.answer for t in turns)
+    assert turns[0].utterance_end_s - turns[0].utterance_start_s <= \
+        template_models.config.vad.max_utterance_s + 0.1
+
+
+def _speech_onset_s(samples: np.ndarray, level: float = 0.02) -> float:
+    loud = np.flatnonzero(np.abs(samples) > level)
+    return float(loud[0]) / ASR_RATE_HZ if len(loud) else 0.0
+
+
+def _room_turns(models: daemon.Models, room: Room) -> list[TurnRecord]:
+    models.engine.sessions.reset(models.config.pipeline.session_id)
+    voice = models.loop(room.blocks(), room)
+    asyncio.run(voice.run())
+    return voice.turns
+
+
+def _load16k(path: Path) -> np.ndarray:
+    samples, rate = read_wav(path)
+    return resample(samples, rate, ASR_RATE_HZ)
+
+
+def test_the_kiosk_does_not_answer_its_own_voice(template_models: daemon.Models,
+                                                  data_dir: Path) -> None:
+    room = Room(_load16k(data_dir / "where_is_hanyang_plaza.wav"), echo_gain=0.7)
+    turns = _room_turns(template_models, room)
+    assert len(turns) == 1, [t.transcript for t in turns]
+    assert room.playbacks and all(p.stopped_s is not None for p in room.playbacks)
+    assert not turns[0].interrupted
+
+
+def test_barge_in_stops_playback_within_300_ms_and_history_keeps_what_was_said(
+        template_models: daemon.Models, data_dir: Path) -> None:
+    interruption = _load16k(data_dir / "how_long_to_paiknam_library.wav")
+    room = Room(_load16k(data_dir / "where_is_hanyang_plaza.wav"), echo_gain=0.7,
+                interruption=interruption, interrupt_after_s=1.0, tail_s=8.0)
+    turns = _room_turns(template_models, room)
+    assert room.interruption_at_s is not None
+    onset_s = room.interruption_at_s + _speech_onset_s(interruption)
+    cut = [p for p in room.playbacks if p.start_s <= onset_s <= p.start_s + p.duration_s]
+    assert cut, room.playbacks
+    stopped_after_s = cut[0].stopped_s - onset_s
+    assert 0 <= stopped_after_s <= 0.30, stopped_after_s
+    assert turns[0].interrupted and turns[0].spoken != turns[0].answer
+    assert len(turns) == 2 and turns[1].places == ("501",), [t.transcript for t in turns]
+    session = template_models.engine.sessions.get(template_models.config.pipeline.session_id)
+    assert session.turns[0].assistant == turns[0].spoken
