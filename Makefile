@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 KIOSK := $(BIN)/kiosk
 STAMP := $(VENV)/.stamp
-APT_PACKAGES := libportaudio2 pulseaudio libasound2-plugins sox
+APT_PACKAGES := libportaudio2 pulseaudio libasound2-plugins sox espeak-ng
 
 .PHONY: install system-deps models demo test lint bench soak clean
 

@@ -93,7 +93,7 @@ class TtsConfig(Section):
     voices: dict[Lang, str] = Field(
         default_factory=lambda: {"en": "en_US-joe-medium.onnx", "ko": ""}
     )
-    ko_fallback: Literal["english", "espeak", "none"] = "english"
+    ko_fallback: Literal["english", "romanized", "espeak", "none"] = "english"
     length_scale: Annotated[float, Field(gt=0.3, le=3)] = 1.0
     sentence_silence_ms: Annotated[int, Field(ge=0, le=2000)] = 200
 

@@ -28,6 +28,7 @@ from kiosk.audio.wavio import resample
 from kiosk.campus.retrieval import detect_language
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine, Reply
+from kiosk.dialog.sentences import split_sentences
 from kiosk.errors import AudioError, KioskError
 from kiosk.messages import ASR_RATE_HZ, SpeechAudio, Transcript, Utterance
 from kiosk.speech.asr import Transcriber
@@ -209,8 +210,12 @@ class VoiceLoop:
         held: list[str] = []
         self._cancel_answer.clear()
         session = self._config.pipeline.session_id
+        # No Korean voice: a Korean answer is spoken in its English version (see tts.py).
+        english_for_korean = self._tts.active_korean_voice() == "english-answer"
 
         def on_sentence(sentence: str) -> None:
+            if english_for_korean and detect_language(sentence) == "ko":
+                return
             if self._streaming:
                 loop.call_soon_threadsafe(sentences.put_nowait, sentence)
             else:
@@ -218,7 +223,10 @@ class VoiceLoop:
 
         async def generate() -> Reply:
             try:
-                return await asyncio.to_thread(self._reply, record.transcript, on_sentence)
+                reply = await asyncio.to_thread(self._reply, record.transcript, on_sentence)
+                if english_for_korean and reply.lang == "ko":
+                    held.extend(split_sentences(reply.answer_en))
+                return reply
             finally:
                 for sentence in held:
                     sentences.put_nowait(sentence)

@@ -97,3 +97,18 @@ def test_sentence_buffer_streams_and_keeps_numbers_and_abbreviations() -> None:
     out += buffer.flush()
     assert out == ["It is 3.5 minutes away.", "junk at Hanyang Univ. Station!", "Then"]
     assert split_sentences("플라자예요. 1분이에요!") == ["플라자예요.", "1분이에요!"]
+
+
+@pytest.mark.parametrize(
+    ("text", "sentences"),
+    [
+        ("Hello. It is 3.5 km away! Really?", ["Hello.", "It is 3.5 km away!", "Really?"]),
+        ("왼쪽에 있습니다. 약 5분 걸려요!", ["왼쪽에 있습니다.", "약 5분 걸려요!"]),
+        ('He said "go left." Then right.', ['He said "go left."', "Then right."]),
+        ("line one\nline two", ["line one", "line two"]),
+        ("", []),
+        ("Wait... what?", ["Wait...", "what?"]),
+    ],
+)
+def test_split_sentences(text, sentences):
+    assert split_sentences(text) == sentences

@@ -13,7 +13,7 @@ from kiosk.audio.wavio import resample
 from kiosk.config import Config
 from kiosk.errors import ModelError
 from kiosk.speech.romanize import romanize
-from kiosk.speech.tts import Speaker, split_sentences
+from kiosk.speech.tts import Speaker
 
 
 def with_tts(config: Config, **update) -> Config:
@@ -47,9 +47,24 @@ def test_empty_text_gives_empty_audio(speaker):
 
 def test_korean_english_fallback(config):
     tts = Speaker(with_tts(config, voices={"en": config.tts.voices["en"], "ko": ""}))
-    assert tts.active_korean_voice() == "english-romanized"
-    speech = tts.synthesize("한양플라자는 애지문 옆에 있습니다.", "ko")
+    assert tts.active_korean_voice() == "english-answer"
+    speech = tts.synthesize("한양플라자는 애지문 옆에 있습니다.", "ko")  # handed Korean: romanised
     assert speech.lang == "ko" and speech.duration_s > 1
+
+
+def test_korean_romanized_fallback(config):
+    tts = Speaker(with_tts(config, voices={"en": config.tts.voices["en"], "ko": ""},
+                           ko_fallback="romanized"))
+    assert tts.active_korean_voice() == "english-romanized"
+    assert tts.synthesize("한양플라자", "ko").duration_s > 0.3
+
+
+@pytest.mark.skipif(shutil.which("espeak-ng") is None, reason="espeak-ng is not installed")
+def test_korean_espeak_fallback(config):
+    tts = Speaker(with_tts(config, voices={"en": config.tts.voices["en"], "ko": ""},
+                           ko_fallback="espeak"))
+    assert tts.active_korean_voice() == "espeak-ng"
+    assert tts.synthesize("안녕하세요", "ko").duration_s > 0.3
 
 
 def test_korean_none_fallback(config):
@@ -97,21 +112,6 @@ def test_truncated_voice_file(tmp_path, config):
     with pytest.raises(ModelError, match="cannot load TTS voice") as info:
         tts.load()
     assert "\n" not in str(info.value)
-
-
-@pytest.mark.parametrize(
-    ("text", "sentences"),
-    [
-        ("Hello. It is 3.5 km away! Really?", ["Hello.", "It is 3.5 km away!", "Really?"]),
-        ("왼쪽에 있습니다. 약 5분 걸려요!", ["왼쪽에 있습니다.", "약 5분 걸려요!"]),
-        ('He said "go left." Then right.', ['He said "go left."', "Then right."]),
-        ("line one\nline two", ["line one", "line two"]),
-        ("", []),
-        ("Wait... what?", ["Wait...", "what?"]),
-    ],
-)
-def test_split_sentences(text, sentences):
-    assert split_sentences(text) == sentences
 
 
 @pytest.mark.parametrize(

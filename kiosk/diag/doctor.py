@@ -168,6 +168,9 @@ def check_korean_voice(config: Config) -> Check:
     if active.startswith("piper:"):
         return Check("korean voice", "OK", f"Piper voice {active.removeprefix('piper:')}")
     plain = {
+        "english-answer": "FALLBACK active: no Korean voice installed, Korean questions are "
+                          "answered aloud with the English version of the answer (install a "
+                          "Korean Piper voice: tts.voices.ko)",
         "english-romanized": "FALLBACK active: no Korean voice installed, Korean answers are "
                              "read as romanised Hangul by the English voice (hard to understand)",
         "espeak-ng": "FALLBACK active: no Korean Piper voice, Korean answers use espeak-ng "

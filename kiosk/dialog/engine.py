@@ -14,6 +14,7 @@ The model never decides a fact: retrieval and the guard do.
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import threading
@@ -50,6 +51,7 @@ class Reply:
     intent: str
     timings_ms: dict[str, float] = field(default_factory=dict)
     guard: str = ""
+    answer_en: str = ""   # for a Korean reply: the same answer in English (spoken fallback)
 
     def as_json(self) -> dict[str, object]:
         return {"answer": self.answer, "lang": self.lang, "places": list(self.places),
@@ -90,6 +92,8 @@ class DialogEngine:
         lang = retrieval.detect_language(text)
         session = self.sessions.get(session_id)
         reply = self._decide(text, lang, session.recent_places(), on_sentence, cancel)
+        if lang == "ko":
+            reply = dataclasses.replace(reply, answer_en=self._in_english(reply))
         reply.timings_ms["total"] = (time.perf_counter() - started) * 1000
         session.add(Turn(text, reply.answer, lang, reply.places))
         if reply.source != "llm" and on_sentence:
@@ -114,7 +118,8 @@ class DialogEngine:
         if intent is Intent.OFFTOPIC or not codes:
             reason = "injection" if injected else (
                 "offtopic" if intent is Intent.OFFTOPIC else "unknown_place")
-            return Reply(answers.refusal(lang, reason), lang, (), "refusal", intent.value)
+            return Reply(answers.refusal(lang, reason), lang, (), "refusal", intent.value,
+                         guard=reason)
         place = self.kb.by_code(codes[0])
         assert place is not None
         if intent in (Intent.UNKNOWN, *NO_MODEL_INTENTS):
@@ -124,6 +129,18 @@ class DialogEngine:
             why = "injection" if injected else "llm-disabled"
             return Reply(template, lang, (place.code,), "template", intent.value, guard=why)
         return self._phrase(text, lang, place, intent, template, on_sentence, cancel)
+
+    def _in_english(self, reply: Reply) -> str:
+        """The same answer in English, from the KB (what a fallback voice can say clearly)."""
+        if reply.places:
+            place = self.kb.by_code(reply.places[0])
+            if place is not None:
+                return answers.compose(place, Intent(reply.intent), "en", self.kb)
+        if reply.intent == Intent.GREETING.value:
+            return answers.greeting("en")
+        if reply.intent == Intent.HELP.value:
+            return answers.help_text("en")
+        return answers.refusal("en", reply.guard or "unknown_place")  # type: ignore[arg-type]
 
     def _requirements(self, place: Place, intent: Intent, lang: str) -> guard.Requirements:
         """The facts an answer to this kind of question must state to count as an answer."""

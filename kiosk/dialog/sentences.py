@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
-_END = re.compile(r"[.!?。！？](?:\s|(?=[^\W\d_]))")
+_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*(?:\s|(?=[^\W\d_]))|\n")
 ABBREVIATIONS = frozenset({"univ", "no", "bldg", "approx", "st", "dr", "mr", "ms", "prof", "vs"})
 
 
@@ -20,7 +20,8 @@ def _sentence_end(text: str, start: int = 0) -> re.Match[str] | None:
     """The first sentence boundary at or after `start`, skipping abbreviations."""
     while (match := _END.search(text, start)) is not None:
         words = re.findall(r"\w+", text[:match.start()])
-        if text[match.start()] != "." or not words or words[-1].lower() not in ABBREVIATIONS:
+        if text[match.start():match.end()].strip() != "." or not words \
+                or words[-1].lower() not in ABBREVIATIONS:
             return match
         start = match.end()
     return None
@@ -44,7 +45,7 @@ class SentenceBuffer:
             match = _sentence_end(self._pending)
             if match is None:
                 return
-            sentence, self._pending = (self._pending[:match.start() + 1].strip(),
+            sentence, self._pending = (self._pending[:match.end()].strip(),
                                        self._pending[match.end():])
             if sentence:
                 yield sentence

@@ -2,20 +2,21 @@
 
 Output is ``SpeechAudio``: float32 mono in [-1, 1] at the voice's rate (22050 Hz for the medium
 voices), one chunk per sentence joined with ``tts.sentence_silence_ms`` of silence. Callers that
-want to start speaking before a long answer is fully synthesised use ``split_sentences`` and call
-``synthesize`` per sentence.
+want to start speaking before a long answer is fully synthesised split it into sentences
+(``kiosk.dialog.sentences``) and call ``synthesize`` per sentence.
 
 Korean without a Korean Piper voice (``tts.voices.ko = ""``) follows ``tts.ko_fallback``:
-"english" reads the romanised Hangul with the English voice ("한양플라자" → "hanyangpeullaja"),
-"espeak" uses the ``espeak-ng`` binary's Korean voice when installed (else "english"), "none"
-returns empty audio so the kiosk only shows the text.
+"english" means the caller speaks the *English version of the answer* instead (the voice loop
+does this; it is the only fallback Whisper understands: WER 27% vs CER 126-165% for the others,
+see README) — handed Korean text anyway, this class reads it romanised; "romanized" reads the
+romanised Hangul with the English voice ("한양플라자" → "hanyangpeullaja"); "espeak" uses the
+``espeak-ng`` binary's Korean voice when installed (else romanised); "none" returns empty audio.
 """
 
 from __future__ import annotations
 
 import gc
 import logging
-import re
 import shutil
 import subprocess
 import tempfile
@@ -33,31 +34,7 @@ from kiosk.speech.romanize import romanize
 
 log = logging.getLogger(__name__)
 
-_SENTENCE_END = re.compile(r"[.!?…。！？]+[\"'”’)\]]*(?=\s|$)|\n")
 _ESPEAK_TIMEOUT_S = 15.0
-
-
-def split_sentences(text: str) -> list[str]:
-    """Split Korean/English text into sentences for streaming TTS.
-
-    Breaks after . ! ? … 。 ！ ？ (plus closing quotes/brackets) followed by a space, and at
-    newlines; "3.5 km" or "No.1" stay whole because no space follows the dot.
-    """
-    pieces: list[str] = []
-    start = 0
-    for match in _SENTENCE_END.finditer(text):
-        pieces.append(text[start : match.end()].strip())
-        start = match.end()
-    pieces.append(text[start:].strip())
-    sentences: list[str] = []
-    for piece in pieces:
-        if not piece:
-            continue
-        if sentences and not any(c.isalnum() for c in piece):
-            sentences[-1] += piece  # stray punctuation belongs to the previous sentence
-        else:
-            sentences.append(piece)
-    return sentences
 
 
 class Speaker:
@@ -68,7 +45,7 @@ class Speaker:
         self._cfg = config.tts
         self._voices: dict[Lang, Any] = {}  # lang → piper.PiperVoice
         self._espeak = shutil.which("espeak-ng") if self._cfg.ko_fallback == "espeak" else None
-        if self.active_korean_voice() == "english-romanized" and self._cfg.ko_fallback == "espeak":
+        if self._cfg.ko_fallback == "espeak" and not self._espeak:
             log.warning("event=tts_fallback wanted=espeak using=english reason=espeak-ng_not_found")
 
     @property
@@ -90,19 +67,24 @@ class Speaker:
             log.info("event=tts_unloaded")
 
     def active_korean_voice(self) -> str:
-        """Which path speaks Korean: "piper:<file>", "espeak-ng", "english-romanized" or "none"."""
+        """Which path speaks Korean answers: "piper:<file>", "english-answer" (the English
+        version of the answer is spoken), "espeak-ng", "english-romanized" or "none"."""
         if self._cfg.voices.get("ko"):
             return f"piper:{Path(self._cfg.voices['ko']).name}"
         if self._cfg.ko_fallback == "espeak" and self._espeak:
             return "espeak-ng"
         if self._cfg.ko_fallback == "none":
             return "none"
+        if self._cfg.ko_fallback == "english":
+            return "english-answer"
         return "english-romanized"
 
     def synthesize(self, text: str, lang: Lang) -> SpeechAudio:
         """Speak ``text`` in ``lang`` → float32 mono ``SpeechAudio`` (empty for empty text)."""
         started = time.perf_counter()
         route = "en" if lang == "en" else self.active_korean_voice()
+        if route == "english-answer":  # only reached when handed Korean text directly
+            route = "english-romanized"
         if not text.strip() or route == "none":
             samples, rate_hz = np.zeros(0, np.float32), self._rate_hz("en")
         elif route == "espeak-ng":
