@@ -8,7 +8,7 @@ KIOSK := $(BIN)/kiosk
 STAMP := $(VENV)/.stamp
 APT_PACKAGES := libportaudio2 pulseaudio libasound2-plugins sox espeak-ng
 
-.PHONY: install system-deps models demo test lint bench soak clean
+.PHONY: install system-deps models demo test lint bench soak install-service clean
 
 install: $(STAMP)-install models
 
@@ -50,6 +50,10 @@ bench: install
 
 soak: install
 	$(KIOSK) bench --soak 500
+
+# Writes /etc/systemd/system/kiosk.service for this checkout (see systemd/README.md).
+install-service: install
+	sudo $(KIOSK) install-service --prefix $(CURDIR)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
