@@ -347,45 +347,41 @@ def _nb_lines(place: Place, lang: Lang, kb: KnowledgeBase) -> list[str]:
     return lines
 
 
+_FACT_LABELS: dict[str, dict[str, str]] = {
+    "ko": {"code": "건물 번호", "route": "가는 길", "category": "종류", "features": "시설",
+           "floors": "층수"},
+    "en": {"code": "building number", "route": "route", "category": "category",
+           "features": "features", "floors": "floors"},
+}
+_GATE_LINE = {"ko": "애지문: 한양대역 2번 출구, 이 키오스크가 있는 곳",
+              "en": "Aeji Gate: Exit 2 of Hanyang Univ. Station, where this kiosk stands"}
+
+
 def facts(place: Place, intent: Intent, lang: Lang, kb: KnowledgeBase) -> list[str]:
     """Short fact lines in ``lang``: the only facts an LLM answer may use."""
     m = place.minutes_from_gate
     if lang == "ko":
         head = f"{place.name_ko}" + (f" ({place.code}번)" if place.code.isdigit() else "")
         lines = [f"{head}: 애지문에서 걸어서 {m}분"]
-        if place.code == "104":
-            lines.append("애지문: 한양대역 2번 출구, 이 키오스크가 있는 곳")
-        by_intent = {
-            Intent.CODE: [f"건물 번호: {place.code}"] if place.code.isdigit() else [],
-            Intent.ROUTE: [f"가는 길: {place.route_ko}"],
-            Intent.LOCATION: [f"가는 길: {place.route_ko}"],
-            Intent.UNKNOWN: [f"가는 길: {place.route_ko}"],
-            Intent.NEIGHBOURS: _nb_lines(place, "ko", kb),
-            Intent.CATEGORY: [
-                f"종류: {place.category_ko}",
-                f"시설: {', '.join(place.features_ko)}",
-            ],
-            Intent.FLOORS: [f"층수: {place.floors_ko}"],
-            Intent.FEATURES: [f"시설: {', '.join(place.features_ko)}"],
-        }
     else:
         head = place.name_en + (f" (building {place.code})" if place.code.isdigit() else "")
         lines = [f"{head}: {_minutes_en(m)} walk from Aeji Gate"]
-        if place.code == "104":
-            lines.append("Aeji Gate: Exit 2 of Hanyang Univ. Station, where this kiosk stands")
-        by_intent = {
-            Intent.CODE: [f"building number: {place.code}"] if place.code.isdigit() else [],
-            Intent.ROUTE: [f"route: {place.route_en}"],
-            Intent.LOCATION: [f"route: {place.route_en}"],
-            Intent.UNKNOWN: [f"route: {place.route_en}"],
-            Intent.NEIGHBOURS: _nb_lines(place, "en", kb),
-            Intent.CATEGORY: [
-                f"category: {place.category_en}",
-                f"features: {', '.join(place.features_en)}",
-            ],
-            Intent.FLOORS: [f"floors: {place.floors_en}"],
-            Intent.FEATURES: [f"features: {', '.join(place.features_en)}"],
-        }
+    if place.code == "104":
+        lines.append(_GATE_LINE[lang])
+    label = _FACT_LABELS[lang]
+    route = [f"{label['route']}: {getattr(place, f'route_{lang}')}"]
+    features = f"{label['features']}: {', '.join(getattr(place, f'features_{lang}'))}"
+    by_intent = {
+        Intent.CODE: [f"{label['code']}: {place.code}"] if place.code.isdigit() else [],
+        Intent.ROUTE: route,
+        Intent.LOCATION: route,
+        Intent.UNKNOWN: route,
+        Intent.NEIGHBOURS: _nb_lines(place, lang, kb),
+        Intent.CATEGORY: [f"{label['category']}: {getattr(place, f'category_{lang}')}",
+                          features],
+        Intent.FLOORS: [f"{label['floors']}: {getattr(place, f'floors_{lang}')}"],
+        Intent.FEATURES: [features],
+    }
     return lines + by_intent.get(intent, [])
 
 
