@@ -14,7 +14,14 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from kiosk.errors import ConfigError
 
@@ -53,6 +60,13 @@ class VadConfig(Section):
     end_silence_ms: Annotated[int, Field(ge=100, le=5000)] = 600
     preroll_ms: Annotated[int, Field(ge=0, le=2000)] = 300
     max_utterance_s: Annotated[float, Field(ge=1, le=120)] = 15.0
+
+    @model_validator(mode="after")
+    def _hysteresis(self) -> VadConfig:
+        if self.stop_threshold > self.start_threshold:
+            raise ValueError(f"stop_threshold {self.stop_threshold} must not be above "
+                             f"start_threshold {self.start_threshold}")
+        return self
 
 
 class AsrConfig(Section):

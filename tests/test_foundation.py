@@ -39,6 +39,7 @@ def test_repository_config_is_valid_and_matches_defaults() -> None:
     ("[asr]\nlanguages = ['fr']\n", "asr.languages.0 = 'fr'", "'ko' or 'en'"),
     ("[governor]\nbudget_mb = 'lots'\n", "governor.budget_mb = 'lots'", "valid integer"),
     ("[vad]\nthreshold = 0.5\n", "vad.threshold", "unknown key"),
+    ("[vad]\nstop_threshold = 0.9\n", "vad", "must not be above start_threshold"),
 ])
 def test_bad_config_value_is_one_line_naming_key_value_and_rule(
         tmp_path: Path, toml: str, key: str, allowed: str) -> None:
