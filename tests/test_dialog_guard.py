@@ -78,6 +78,17 @@ def test_required_facts_must_be_stated(mentions: guard.MentionFinder) -> None:
                        minutes).reason == "missing-number:6"
 
 
+def test_swapped_directions_are_rejected(mentions: guard.MentionFinder) -> None:
+    need = guard.Requirements(places=frozenset({"102", "508"}), directions=(
+        ("102", frozenset({"down"})), ("508", frozenset({"left"}))))
+    right = ("Next to Paiknam Library are the Main Building (102), further down, and the "
+             "Humanities Building (508), to the left.")
+    assert guard.check(right, FACTS_NB, "en", mentions, need).ok
+    swapped = ("Next to Paiknam Library are the Main Building (102), to the left, and the "
+               "Humanities Building (508), further down.")
+    assert guard.check(swapped, FACTS_NB, "en", mentions, need).reason == "wrong-direction:102"
+
+
 def test_longest_name_wins_so_a_substring_is_not_a_mention(
         mentions: guard.MentionFinder) -> None:
     codes = mentions.codes("사범대학 본관 옆에 있어요")
@@ -112,3 +123,30 @@ def test_sentence_buffer_streams_and_keeps_numbers_and_abbreviations() -> None:
 )
 def test_split_sentences(text, sentences):
     assert split_sentences(text) == sentences
+
+
+def test_the_knowledge_bases_own_answers_pass_the_guard() -> None:
+    """Calibration: a guard stricter than the truth would reject every good model answer."""
+    from kiosk.campus import answers
+    from kiosk.campus.retrieval import PLACE_INTENTS
+    from kiosk.config import Config
+    from kiosk.dialog.engine import DialogEngine
+
+    engine = DialogEngine(Config(), llm=None)  # type: ignore[arg-type]
+    failures = []
+    total = 0
+    for place in engine.kb.places:
+        if place.kind != "building":
+            continue
+        for intent in PLACE_INTENTS:
+            if intent.value == "floors" and place.floors_above is None:
+                continue  # "no floor count is known": said by the KB template only
+            for lang in ("ko", "en"):
+                total += 1
+                text = answers.compose(place, intent, lang, engine.kb)
+                facts = " ".join(answers.facts(place, intent, lang, engine.kb))
+                verdict = guard.check(text, facts, lang, engine._mentions,
+                                      engine._requirements(place, intent, lang), INSTRUCTIONS)
+                if not verdict.ok:
+                    failures.append((place.code, intent.value, lang, verdict.reason))
+    assert len(failures) <= 0.01 * total, failures

@@ -158,15 +158,19 @@ class DialogEngine:
                 numbers.add(str(place.minutes_from_gate))
         if intent is Intent.FLOORS and place.floors_above:
             numbers.add(str(place.floors_above))
+        directions: list[tuple[str, frozenset[str]]] = []
         if intent is Intent.NEIGHBOURS:
             places.update(n.code for n in place.neighbours)
+            directions = [(n.code, frozenset(guard.direction_words(
+                n.direction_ko if lang == "ko" else n.direction_en))) for n in place.neighbours]
         if intent is Intent.FEATURES:
             features = place.features_ko if lang == "ko" else place.features_en
             words.update(_key_word(f, lang) for f in features)
         if intent is Intent.CATEGORY:
             words.add(_key_word(place.category_ko if lang == "ko" else place.category_en, lang))
         return guard.Requirements(numbers=frozenset(numbers), places=frozenset(places),
-                                  words=frozenset(w for w in words if w))
+                                  words=frozenset(w for w in words if w),
+                                  directions=tuple(directions))
 
     def _phrase(self, text: str, lang: str, place: Place, intent: Intent, template: str,
                 on_sentence: SentenceSink | None, cancel: threading.Event | None) -> Reply:

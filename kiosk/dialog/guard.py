@@ -20,13 +20,15 @@ import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from kiosk.dialog.sentences import split_sentences
+
 HANGUL = re.compile(r"[\uac00-\ud7a3\u3131-\u318e]")
 LATIN = re.compile(r"[A-Za-z]")
 NUMBER = re.compile(r"\d+")
 # Characters a spoken reply may contain, per language (anything else: another script, noise).
 SCRIPT = {
-    "en": re.compile(r"^[\x20-\x7e’‘“”–—…·]*$"),
-    "ko": re.compile(r"^[\x20-\x7e’‘“”–—…·\uac00-\ud7a3]*$"),
+    "en": re.compile(r"^[\x20-\x7e’‘“”–—…·\u00c0-\u00ff]*$"),
+    "ko": re.compile(r"^[\x20-\x7e’‘“”–—…·\u00c0-\u00ff\uac00-\ud7a3]*$"),
 }
 UNITS: dict[str, list[re.Pattern[str]]] = {
     "minutes": [re.compile(r"(\d+)\s*-?\s*(?:minutes?|mins?\b|분)")],
@@ -49,22 +51,54 @@ nearest second further down up side across opposite straight ahead turn way rout
 direction directions floor floors storey storeys story stories level levels ground gate
 exit station out come coming out of into inside there's it'll lot short few first
 than is's that's has inside area place campus university hanyang aeji univ kiosk yes sure
+both also either each not don doesn isn aren t s ll ve
 """.split())
 GLUE_KO = ("있어요", "있습니다", "있고", "있는", "있으며", "이에요", "예요", "입니다", "이고",
            "걸려요", "걸립니다", "정도", "약", "걸어서", "건물", "건물이에요", "위치해", "위치한",
            "곳", "가면", "나오면", "바로", "돼요", "됩니다", "거리", "도보로", "번", "분",
            "층", "지상", "지하", "그리고", "또", "또한", "있어서", "이", "그", "저", "여기",
            "에서", "까지", "쪽", "쪽에", "옆", "옆에", "근처", "근처에", "가까이", "가까운",
-           "가장", "다음", "번째", "안내", "해요", "드릴게요", "있답니다", "이곳", "애지문")
+           "가장", "다음", "번째", "안내", "해요", "드릴게요", "있답니다", "이곳", "애지문",
+           "위", "아래", "왼쪽", "오른쪽", "앞", "뒤", "앞쪽", "뒤쪽", "위쪽", "아래쪽", "바로",
+           "시설이라", "없어요", "층이", "층은")
+DIRECTION_WORDS = frozenset({"left", "right", "front", "behind", "up", "down", "above", "below",
+                             "왼쪽", "오른쪽", "앞쪽", "뒤쪽", "위쪽", "아래쪽", "위", "아래", "옆",
+                             "앞", "뒤"})
+NOT_A_DIRECTION = re.compile(r"\bright (?=by|next|above|at|beside|behind|in front|there|here)")
+CLAUSE = re.compile(r";|\band\b|\bwhile\b|있고|이고|그리고")
+
+
+def direction_words(text: str) -> set[str]:
+    folded = NOT_A_DIRECTION.sub(" ", _fold(text))
+    return {w for w in re.findall(r"\w+", folded) if w in DIRECTION_WORDS} | {
+        w for w in DIRECTION_WORDS if HANGUL.search(w) and w in text and len(w) > 1}
+
+
+def wrong_direction(text: str, mentions: MentionFinder,
+                    directions: tuple[tuple[str, frozenset[str]], ...]) -> str:
+    """The code of a neighbour named in a clause with a direction that is not its own."""
+    allowed = dict(directions)
+    for clause in CLAUSE.split(text):
+        named = mentions.codes(clause) & allowed.keys()
+        if len(named) == 1:
+            code = next(iter(named))
+            if direction_words(clause) - allowed[code]:
+                return code
+    return ""
+
+
 # Facts are digits; a number spelt out would slip past the number checks.
 NUMBER_WORDS = re.compile(r"\b(?:one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|"
                           r"thirteen|fourteen|fifteen|sixteen|seventeen|eighteen|nineteen|"
                           r"twenty|thirty|hundred)\b")
 KO_ENDINGS = ("이에요", "예요", "입니다", "에서", "까지", "으로", "에는", "에도", "이고",
               "이며", "은", "는", "이", "가", "을", "를", "에", "의", "도", "로", "과", "와")
-SENTENCE_END = re.compile(r"[.!?。？！]+(?:\s|$)|(?<=[요다죠])\s")
 LEAK_MARKERS = ("facts:", "question:", "answer:", "<start_of_turn>", "<end_of_turn>",
-                "instructions", "system prompt", "<bos>", "사실:", "질문:")
+                "instructions", "system prompt", "<bos>", "사실:", "질문:",
+                # the labels of the fact lines (kiosk/campus/answers.py), copied verbatim
+                "route:", "nearest:", "second:", "floors:", "features:", "category:",
+                "building number:", "가는 길:", "가장 가까운 곳:",
+                "그다음 가까운 곳:", "층수:", "시설:", "종류:", "건물 번호:")
 PARENTHESISED = re.compile(r"\((\d+)\)")
 GLUED = re.compile(r"[a-z가-힣][.!?][A-Za-z가-힣]")  # "Gate.iatrics": junk after a full stop
 MAX_SENTENCES = 3
@@ -114,6 +148,9 @@ class Requirements:
     numbers: frozenset[str] = frozenset()
     places: frozenset[str] = frozenset()
     words: frozenset[str] = frozenset()   # matched case-insensitively, spaces ignored
+    # place code → the words of its direction ("to the left"): a clause naming that place
+    # may use no other direction word ("the Main Building to the left" when it is below).
+    directions: tuple[tuple[str, frozenset[str]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -122,17 +159,23 @@ class Verdict:
     reason: str = ""
 
 
-def _repeats(text: str) -> bool:
-    words = re.findall(r"\w+", _fold(text))
-    grams = [tuple(words[i:i + 3]) for i in range(len(words) - 2)]
-    if len(grams) != len(set(grams)):
+def _grams(text: str, n: int = 6) -> list[tuple[str, ...]]:
+    words = [w for w in re.findall(r"\w+", _fold(text)) if w not in ("the", "a", "an")]
+    return [tuple(words[i:i + n]) for i in range(len(words) - n + 1)]
+
+
+def _repeats(text: str, facts_text: str = "") -> bool:
+    """A run of six words said twice (unless the facts say it twice), or a sentence twice."""
+    grams = _grams(text)
+    in_facts = _grams(facts_text)
+    if any(grams.count(g) > max(1, in_facts.count(g)) for g in set(grams)):
         return True
-    sentences = [s.strip() for s in SENTENCE_END.split(text) if s and s.strip()]
+    sentences = split_sentences(text)
     return len(sentences) != len(set(sentences))
 
 
 def sentence_count(text: str) -> int:
-    return len([s for s in SENTENCE_END.split(text.strip()) if s and s.strip()])
+    return len(split_sentences(text))
 
 
 def _language_ok(text: str, lang: str) -> bool:
@@ -167,11 +210,12 @@ def novel_words(reply: str, facts_text: str, lang: str) -> list[str]:
     for word in re.findall(r"[\uac00-\ud7a3]+", reply):
         stem = word
         for ending in KO_ENDINGS:
-            if stem.endswith(ending) and len(stem) > len(ending) + 1:
+            if stem.endswith(ending) and len(stem) > len(ending):
                 stem = stem[: -len(ending)]
                 break
+        bare = word[1:] if word[0] in "번층분호" else word   # "104번이고" → "이고"
         if len(word) == 1 or word in GLUE_KO or stem in GLUE_KO or stem in compact \
-                or word in compact:
+                or word in compact or bare in KO_ENDINGS or not bare:
             continue
         if len(stem) >= 2 and stem[:2] in compact and len(stem) <= 3:
             continue
@@ -196,7 +240,7 @@ def check(reply: str, facts_text: str, lang: str, mentions: MentionFinder,
     if len(text) > MAX_SENTENCE_CHARS * MAX_SENTENCES:
         return Verdict(False, "too-long")
     folded = _fold(text)
-    if ":" in text or any(marker in folded for marker in LEAK_MARKERS) or (
+    if text.count(":") > 1 or any(marker in folded for marker in LEAK_MARKERS) or (
             instructions and leaks_instructions(text, instructions)):
         return Verdict(False, "prompt-leak")
     if not _language_ok(text, lang):
@@ -232,7 +276,10 @@ def check(reply: str, facts_text: str, lang: str, mentions: MentionFinder,
     missing_words = [w for w in required.words if _fold(w).replace(" ", "") not in compact]
     if missing_words:
         return Verdict(False, f"missing-word:{sorted(missing_words)[0]}")
-    if _repeats(text):
+    swapped = wrong_direction(text, mentions, required.directions)
+    if swapped:
+        return Verdict(False, f"wrong-direction:{swapped}")
+    if _repeats(text, facts_text):
         return Verdict(False, "repetition")
     if sentence_count(text) > MAX_SENTENCES:
         return Verdict(False, "too-long")
