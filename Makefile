@@ -33,13 +33,18 @@ $(STAMP)-install: pyproject.toml $(BIN)/python $(STAMP)-system
 	$(BIN)/pip install --quiet -e '.[dev]'
 	@touch $@
 
+# The training extra (torch==2.13.0 is the CPU wheel on this disk) for the training test.
+$(STAMP)-train: $(STAMP)-install
+	$(BIN)/pip install --quiet -e '.[dev,train]'
+	@touch $@
+
 models: $(STAMP)-install
 	$(KIOSK) models fetch
 
 demo: install
 	$(BIN)/python -m kiosk.demo
 
-test: install
+test: install $(STAMP)-train
 	$(BIN)/python -m pytest -q
 
 lint: $(STAMP)-install
