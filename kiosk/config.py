@@ -81,7 +81,7 @@ class AsrConfig(Section):
 
 class LlmConfig(Section):
     model: str = "gemma-3-270m-q4_k_m.gguf"
-    lora: str | None = None
+    lora: str | None = "adapters/campus-270m/campus-270m.gguf"
     n_ctx: Annotated[int, Field(ge=256, le=32768)] = 2048
     n_gpu_layers: Annotated[int, Field(ge=-1, le=1000)] = 0
     n_threads: Annotated[int, Field(ge=0, le=64)] = 0
@@ -92,7 +92,7 @@ class LlmConfig(Section):
     timeout_s: Annotated[float, Field(gt=0, le=300)] = 20.0
     first_sentence_timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.5
     cpu_repack: bool = False
-    few_shot: Annotated[int, Field(ge=0, le=5)] = 2
+    few_shot: Annotated[int, Field(ge=0, le=5)] = 0
     enabled: bool = True
 
 

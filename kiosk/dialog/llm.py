@@ -70,7 +70,7 @@ class LanguageModel:
     def __init__(self, config: Config) -> None:
         self._config = config.llm
         self._path = config.model_path(config.llm.model)
-        self._lora = config.resolve(config.llm.lora) if config.llm.lora else None
+        self._lora = config.resolve(config.llm.lora) if config.llm.lora else None  # "" = none
         if self._lora is not None and not self._lora.exists():
             self._lora = config.model_path(config.llm.lora)
         self._llama = None  # type: ignore[var-annotated]
