@@ -25,7 +25,14 @@ from kiosk.diag import sdnotify
 from kiosk.diag.status import StatusBoard, StatusServer, socket_path
 from kiosk.dialog.engine import DialogEngine
 from kiosk.errors import AudioError, KioskError
-from kiosk.governor import FOOTPRINT_FACTOR, Governor, ModelSlot, llm_estimate_mb, manifest_mb
+from kiosk.governor import (
+    FOOTPRINT_FACTOR,
+    Governor,
+    ModelSlot,
+    limit_malloc_arenas,
+    llm_estimate_mb,
+    manifest_mb,
+)
 from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import Sink, TurnRecord, VoiceLoop, campus_hotwords
 from kiosk.speech.asr import Transcriber
@@ -55,6 +62,7 @@ class Models:
     """Order of the first turn: with a budget for only some, the first needed is resident."""
 
     def __init__(self, config: Config) -> None:
+        limit_malloc_arenas()  # before the model threads exist: unloads must give memory back
         self.config = config
         self.vad = SileroVad(config.model_path(config.vad.model))
         self.asr = Transcriber(config)

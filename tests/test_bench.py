@@ -1,0 +1,94 @@
+"""`kiosk bench` and `kiosk bench --soak` run end to end and report what they promise.
+
+Sanity only, never timing thresholds: this machine is shared and its speed varies by 2-3x.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import Config
+
+pytestmark = pytest.mark.slow
+ROOT = Path(__file__).resolve().parent.parent
+KIOSK = [sys.executable, "-m", "kiosk.cli"]
+
+
+def kiosk_json(*args: str) -> dict:
+    proc = subprocess.run([*KIOSK, *args, "--json"], cwd=ROOT, capture_output=True, text=True,
+                          timeout=900, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout)
+
+
+@pytest.fixture(scope="module")
+def result(config: Config) -> dict:
+    if not config.model_path(config.llm.model).is_file():
+        pytest.skip("models missing (run `kiosk models fetch`)")
+    return kiosk_json("bench", "--runs", "1")
+
+
+def test_bench_reports_every_stage(result: dict) -> None:
+    assert {"machine", "vad", "asr", "llm", "tts", "ttfa", "memory", "load", "swap",
+            "targets"} <= set(result)
+    assert 0 < result["vad"]["ms_per_frame"] < 32 and result["vad"]["frames"] > 100
+    assert result["asr"]["rtf"] > 0 and result["asr"]["turns"] >= 2
+    llm = result["llm"]
+    assert llm["first_token_ms"] > 0 and llm["tokens_per_s"] > 0
+    assert llm["kiosk"]["tokens"] > 0 and llm["raw"]["tokens"] > 0
+    assert llm["same_output"] is True  # same GGUF, prompt and greedy settings
+    assert isinstance(llm["overhead"], float)
+    assert result["tts"]["en"]["rtf"] > 0
+    assert result["tts"]["ko_fallback"]["voice"] not in ("", "none")  # a fallback spoke
+
+
+def test_bench_compares_streaming_and_sequential_on_the_same_turns(result: dict) -> None:
+    ttfa = result["ttfa"]
+    turns = ttfa["turns"]
+    inputs = {t["input"] for t in turns}
+    assert {"where_is_hanyang_plaza", "how_long_to_paiknam_library", "ko-text-1"} <= inputs
+    for name in inputs:
+        modes = sorted(t["mode"] for t in turns if t["input"] == name)
+        assert modes == ["sequential", "streaming"], name
+        sources = {t["source"] for t in turns if t["input"] == name}
+        assert sources <= {"llm", "template"}, (name, sources)
+    assert all("ttfa" in t["timings_ms"] for t in turns)
+    assert {t["lang"] for t in turns} == {"en", "ko"}
+    assert ttfa["streaming_ms"] > 0 and ttfa["sequential_ms"] > 0 and ttfa["ratio"] > 0
+
+
+def test_bench_reports_memory_loads_and_the_swapping_run(result: dict) -> None:
+    assert result["memory"]["peak_rss_mb"] > 100
+    assert {row["role"] for row in result["memory"]["models"]} == {"vad", "asr", "llm", "tts"}
+    for name in ("asr", "llm", "tts"):
+        assert result["load"][name]["load_ms"] > 0 and result["load"][name]["unload_ms"] >= 0
+    swap = result["swap"]
+    assert swap["ttfa_ms"] and swap["source"] in ("llm", "template")
+    assert sum(s["unloads"] for s in swap["swaps"].values()) >= 1
+    assert swap["budget_mb"] < result["memory"]["peak_rss_mb"]
+
+
+def test_table_and_plot_from_the_result(result: dict, tmp_path: Path) -> None:
+    from kiosk.diag import bench
+
+    table = bench.format_table(result)
+    assert "TTFA ratio" in table and "peak RSS" in table and "tight budget" in table
+    note = bench.plot(result, tmp_path / "ttfa.png")
+    if note.startswith("plot skipped"):
+        assert "matplotlib" in note
+    else:
+        assert (tmp_path / "ttfa.png").stat().st_size > 1000
+
+
+def test_soak_runs_scripted_turns_and_reports_growth_and_failures(config: Config) -> None:
+    if not config.model_path(config.llm.model).is_file():
+        pytest.skip("models missing (run `kiosk models fetch`)")
+    soak = kiosk_json("bench", "--soak", "3")
+    assert soak["turns"] == 3 and soak["completed"] == 3 and soak["failed"] == 0, soak
+    assert soak["crash"] is None and soak["rss_end_mb"] > 0 and soak["turns_per_min"] > 0
+    assert set(soak["sources"]) <= {"llm", "template"}
