@@ -134,11 +134,12 @@ class Models:
     def loop(self, source: AsyncIterator[np.ndarray], sink: Sink,
              on_turn: Callable[[TurnRecord], None] | None = None,
              on_state: Callable[[str], None] | None = None,
-             streaming: bool = True) -> VoiceLoop:
+             streaming: bool = True,
+             on_error: Callable[[str, str], None] | None = None) -> VoiceLoop:
         return VoiceLoop(self.config, source, sink, scorer=self.vad, transcriber=self.asr,
                          speaker=self.tts, engine=self.engine, hotwords=self.hotwords,
                          on_turn=on_turn, on_state=on_state, acquire=self.governor.acquire,
-                         streaming=streaming)
+                         streaming=streaming, on_error=on_error)
 
 
 def _asr_on_gpu(device: str) -> bool:
@@ -185,7 +186,7 @@ async def run_files(models: Models, input_wav: Path, output_wav: Path, realtime:
         await loop.run()
     finally:
         sink.close()
-    return loop.turns
+    return list(loop.turns)
 
 
 async def serve(config: Config, config_path: Path | None, input_wav: Path | None = None,
@@ -229,7 +230,8 @@ async def serve(config: Config, config_path: Path | None, input_wav: Path | None
     else:
         sink = SpeakerSink(config.audio)
         source = mic_blocks(MicSource(config.audio), board)
-    voice = models.loop(source, sink, record, board.set_state)  # type: ignore[arg-type]
+    voice = models.loop(source, sink, record, board.set_state,  # type: ignore[arg-type]
+                        on_error=board.record_error)
     try:
         async with server, asyncio.TaskGroup() as group:
             watchdog = group.create_task(sdnotify.watchdog_loop(), name="watchdog")

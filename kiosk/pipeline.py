@@ -17,6 +17,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import AsyncIterable, Callable
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -36,6 +37,8 @@ from kiosk.speech.tts import Speaker
 from kiosk.speech.vad import FRAME_S, FrameScorer, UtteranceSegmenter
 
 log = logging.getLogger(__name__)
+MAX_KEPT_TURNS = 1000
+"""Turns kept in memory for callers (file runs, tests); a daemon runs for months."""
 
 
 class Sink(Protocol):
@@ -95,7 +98,8 @@ class VoiceLoop:
                  on_turn: Callable[[TurnRecord], None] | None = None,
                  on_state: Callable[[str], None] | None = None,
                  acquire: Callable[[str], None] | None = None,
-                 streaming: bool = True) -> None:
+                 streaming: bool = True,
+                 on_error: Callable[[str, str], None] | None = None) -> None:
         """`acquire(model)` runs in the worker thread before "asr", "llm" or "tts" is used (the
         memory governor loads it there); `streaming=False` waits for the whole answer and its
         whole audio before playing (the one-stage-after-another baseline for the benchmark)."""
@@ -111,6 +115,7 @@ class VoiceLoop:
         self._on_turn = on_turn or (lambda record: None)
         self._on_state = on_state or (lambda state: None)
         self._acquire = acquire or (lambda model: None)
+        self._on_error = on_error or (lambda kind, message: None)
         self._streaming = streaming
         pipe = config.pipeline
         self.echo = EchoCanceller(pipe.echo_max_lag_ms, pipe.echo_correlation, pipe.echo_tail_ms)
@@ -119,7 +124,7 @@ class VoiceLoop:
         self._speaking = False
         self._turn: asyncio.Task[None] | None = None
         self._cancel_answer = threading.Event()
-        self.turns: list[TurnRecord] = []
+        self.turns: deque[TurnRecord] = deque(maxlen=MAX_KEPT_TURNS)
 
     async def run(self) -> None:
         async with asyncio.TaskGroup() as group:
@@ -168,6 +173,7 @@ class VoiceLoop:
                 transcript = await asyncio.to_thread(self._transcribe, utterance)
             except KioskError as error:
                 log.error("event=asr_error error=%s", error)
+                self._on_error("asr", str(error))
                 continue
             if not transcript.text:
                 continue
@@ -180,8 +186,11 @@ class VoiceLoop:
             self._turn = asyncio.create_task(self._answer(record, heard_at))
             try:
                 await self._turn
-            except KioskError as error:
-                log.error("event=turn_error error=%s", error)
+            except* Exception as errors:  # one bad turn never ends the loop
+                for error in _leaves(errors):
+                    log.error("event=turn_error error=%s", str(error).splitlines()[0]
+                              if str(error) else type(error).__name__)
+                    self._on_error(type(error).__name__, str(error))
             finally:
                 self._speaking = False
                 self._on_state("listening")
@@ -292,6 +301,14 @@ class VoiceLoop:
         async with asyncio.TaskGroup() as group:
             group.create_task(synthesise())
             group.create_task(play())
+
+
+def _leaves(group: BaseExceptionGroup) -> list[BaseException]:
+    """The real errors inside nested task-group exception groups."""
+    found: list[BaseException] = []
+    for error in group.exceptions:
+        found.extend(_leaves(error) if isinstance(error, BaseExceptionGroup) else [error])
+    return found
 
 
 def _heard_part(text: str, played_s: float, duration_s: float) -> str:

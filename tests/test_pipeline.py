@@ -132,3 +132,45 @@ def test_barge_in_stops_playback_within_300_ms_and_history_keeps_what_was_said(
     assert len(turns) == 2 and turns[1].places == ("501",), [t.transcript for t in turns]
     session = template_models.engine.sessions.get(template_models.config.pipeline.session_id)
     assert session.turns[0].assistant == turns[0].spoken
+
+
+def test_a_visitor_repeating_a_short_question_is_not_taken_for_echo() -> None:
+    from kiosk.audio.echo import EchoCanceller
+
+    echo = EchoCanceller()
+    echo.said("Hanyang Plaza (building 105) is the building immediately on your left as you "
+              "come out of Aeji Gate.")
+    assert not echo.is_own_words("Where's Hanyang Plaza?")
+    assert not echo.is_own_words("Where is Hanyang Plaza building 105?")
+    assert echo.is_own_words("is the building immediately on your left as you come out")
+
+
+def test_an_error_in_one_turn_does_not_end_the_loop(template_models: daemon.Models,
+                                                    data_dir: Path, tmp_path: Path) -> None:
+    """A voice that fails mid-turn (here: its file vanished) costs that turn, not the daemon."""
+    models = template_models
+    errors: list[str] = []
+    broken = models.tts.synthesize
+    calls = {"n": 0}
+
+    def fail_first(text: str, lang: str):  # type: ignore[no-untyped-def]
+        calls["n"] += 1
+        if calls["n"] == 1:
+            from kiosk.errors import ModelError
+            raise ModelError("model error: cannot load TTS voice (file vanished)")
+        return broken(text, lang)
+
+    models.tts.synthesize = fail_first  # type: ignore[method-assign]
+    try:
+        from kiosk.audio.sinks import WavSink
+        from kiosk.audio.sources import WavSource
+
+        sink = WavSink(tmp_path / "a.wav")
+        voice = models.loop(aiter(WavSource(data_dir / "two_questions.wav")), sink,
+                            on_error=lambda kind, message: errors.append(kind))
+        asyncio.run(voice.run())
+        sink.close()
+    finally:
+        models.tts.synthesize = broken  # type: ignore[method-assign]
+    assert errors == ["ModelError"]
+    assert len(voice.turns) == 2 and voice.turns[1].spoken  # the next question was answered

@@ -31,7 +31,7 @@ class EchoCanceller:
     """Reference-signal echo removal on 16 kHz float32 microphone blocks."""
 
     def __init__(self, max_lag_ms: int = 400, echo_correlation: float = 0.6,
-                 tail_ms: int = 500, text_window_s: float = 30.0) -> None:
+                 tail_ms: int = 500, text_window_s: float = 15.0) -> None:
         self._max_lag = int(ASR_RATE_HZ * max_lag_ms / 1000)
         self._tail = int(ASR_RATE_HZ * tail_ms / 1000)
         self._threshold = echo_correlation
@@ -106,19 +106,27 @@ class EchoCanceller:
         """Remember a sentence the kiosk spoke (for the textual echo check)."""
         self._said.append((time.monotonic(), text))
 
-    def is_own_words(self, transcript: str, similarity: float = 0.6) -> bool:
-        """True when a transcript is the kiosk's own recent speech heard back."""
+    def is_own_words(self, transcript: str, similarity: float = 0.6,
+                     min_words: int = 5) -> bool:
+        """True when a transcript is the kiosk's own recent speech heard back.
+
+        Only a long run of the kiosk's own phrasing counts: a visitor repeating a short
+        question ("Where's Hanyang Plaza?") shares its names with the answer and must still
+        be answered.
+        """
         now = time.monotonic()
         heard = _words(transcript)
-        if not heard:
+        if len(heard) < min_words:
             return False
         recent = " ".join(t for at, t in self._said if now - at <= self._text_window_s)
         said = _words(recent)
         if not said:
             return False
         matcher = difflib.SequenceMatcher(a=said, b=heard, autojunk=False)
-        matched = sum(block.size for block in matcher.get_matching_blocks())
-        return matched / len(heard) >= similarity
+        blocks = matcher.get_matching_blocks()
+        matched = sum(block.size for block in blocks)
+        longest = max((block.size for block in blocks), default=0)
+        return matched / len(heard) >= similarity and longest >= min_words
 
 
 def _words(text: str) -> list[str]:
