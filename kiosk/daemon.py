@@ -136,6 +136,13 @@ class Models:
              on_state: Callable[[str], None] | None = None,
              streaming: bool = True,
              on_error: Callable[[str, str], None] | None = None) -> VoiceLoop:
+        if streaming and self.config.llm.enabled and not self.governor.fits_together(
+                "llm", "tts"):
+            # Streaming speaks while the model still writes: both must be resident. A budget
+            # that holds only one at a time gets one stage after another (and swaps) instead.
+            log.info("event=streaming_off reason=budget budget_mb=%.0f",
+                     self.governor.budget_mb)
+            streaming = False
         return VoiceLoop(self.config, source, sink, scorer=self.vad, transcriber=self.asr,
                          speaker=self.tts, engine=self.engine, hotwords=self.hotwords,
                          on_turn=on_turn, on_state=on_state, acquire=self.governor.acquire,

@@ -52,6 +52,10 @@ arena), VAD 25 MB / 2.2 MB. Rounded up. Only used until the model's first load r
 estimate with its own measurement. (The LLM is estimated from its GGUF header instead, see
 ``llm_estimate_mb``.)"""
 LLM_COMPUTE_MB = 55.0
+WORK_HEADROOM_MB = 150.0
+"""Room kept for the buffers inference allocates while it runs (Piper's grow with sentence
+length past the size measured at warm-up): the tight-budget test went 68-90 MB over the
+budget when a model was loaded into the last free megabytes."""
 """llama.cpp's compute buffers and logits on top of weights + KV cache, measured the same way
 (Gemma 3 270M Q4_K_M, n_ctx 2048, 2 tokens generated): 332 MB RSS growth − 241 MB GGUF − 36 MB
 KV cache = 55 MB."""
@@ -333,6 +337,12 @@ class Governor:
             slot.pins += 1
 
     # -- room --------------------------------------------------------------------------------
+    def fits_together(self, *names: str) -> bool:
+        """Whether these models can be resident and working at the same time in the budget
+        (with `WORK_HEADROOM_MB` for the buffers inference allocates while it runs)."""
+        need = sum(self.slot(n).rss_need_mb + self.slot(n).device_mb for n in names)
+        return self.base_mb + need + WORK_HEADROOM_MB <= self.budget_mb
+
     def check(self, name: str) -> None:
         """``BudgetError`` when ``name`` cannot fit even with every other model unloaded."""
         slot = self.slot(name)
@@ -372,15 +382,17 @@ class Governor:
         while True:
             release_memory()
             used = self.used_mb()
-            if used + need <= self.budget_mb:
+            if used + need + WORK_HEADROOM_MB <= self.budget_mb:
                 return
             with self._cond:
                 idle = sorted((s for s in self._slots.values() if s is not slot and s.unload
                                and not s.pins and s.is_loaded()), key=lambda s: s.last_used)
                 busy = [s.name for s in self._slots.values()
                         if s is not slot and s.pins and s.is_loaded()]
-                if idle:
+                if idle:  # free idle models until there is room to work, not just to load
                     idle[0].evicting = True
+                elif used + need <= self.budget_mb:
+                    return  # it fits; nothing idle is left to free for headroom
                 elif busy:
                     waited_since = waited_since or time.monotonic()
                     left = PIN_WAIT_S - (time.monotonic() - waited_since)

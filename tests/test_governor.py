@@ -83,8 +83,10 @@ def test_tight_budget_preloads_what_fits_and_swaps_least_recently_used_first() -
 
 
 def test_lru_order_decides_which_idle_model_goes() -> None:
-    governor, memory = governed(100 + 250 + 190 + 40, {"asr": 250.0, "tts": 190.0,
-                                                        "llm": 200.0})
+    from kiosk.governor import WORK_HEADROOM_MB
+
+    governor, memory = governed(100 + 250 + 190 + 40 + WORK_HEADROOM_MB,
+                                {"asr": 250.0, "tts": 190.0, "llm": 200.0})
     governor.acquire("asr")
     governor.acquire("tts")
     governor.acquire("asr")  # asr used more recently than tts

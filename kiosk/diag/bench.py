@@ -280,16 +280,17 @@ def capture_prompts(models: Any, questions: list[str]) -> list[tuple[str, list[s
     return seen
 
 
-def _raw_llama(config: Config) -> Any:
-    """`llama_cpp.Llama` exactly as the kiosk builds it (same file, context, threads, mmap,
-    repack off), without the kiosk's wrapper."""
+def _raw_llama(config: Config, lora: Path | None) -> Any:
+    """`llama_cpp.Llama` exactly as the kiosk builds it (same file and adapter, context,
+    threads, mmap, repack off), without the kiosk's wrapper."""
     from llama_cpp import Llama
 
     from kiosk.dialog.llm import _model_params
 
     cfg = config.llm
     with _model_params(cfg.cpu_repack):
-        return Llama(model_path=str(config.model_path(cfg.model)), n_ctx=cfg.n_ctx,
+        return Llama(model_path=str(config.model_path(cfg.model)),
+                     lora_path=str(lora) if lora else None, n_ctx=cfg.n_ctx,
                      n_gpu_layers=cfg.n_gpu_layers, n_threads=cfg.n_threads or None,
                      use_mmap=cfg.n_gpu_layers == 0, seed=0, verbose=False)
 
@@ -300,7 +301,7 @@ def measure_llm_overhead(models: Any, runs: int, progress: Progress) -> dict[str
     prompts = capture_prompts(models, ["Where is Hanyang Plaza?", KOREAN[1]])
     if not prompts:
         return {"error": "the engine built no LLM prompt (llm disabled?)"}
-    raw = _raw_llama(models.config)
+    raw = _raw_llama(models.config, models.engine.llm.lora_path)
 
     def raw_stream(prompt: str, stop: list[str]) -> Iterator[str]:
         for chunk in raw(prompt, max_tokens=cfg.max_tokens, temperature=cfg.temperature,

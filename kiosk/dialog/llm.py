@@ -85,6 +85,11 @@ class LanguageModel:
         self._config = llm
 
     @property
+    def lora_path(self) -> Path | None:
+        """The LoRA adapter applied on top of the model, if any."""
+        return self._lora
+
+    @property
     def name(self) -> str:
         return self._path.name + (f"+{self._lora.name}" if self._lora else "")
 
