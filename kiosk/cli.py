@@ -252,14 +252,6 @@ def _cmd_bench(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _not_built(issue: int) -> Handler:
-    def handler(args: argparse.Namespace, config: Config) -> int:
-        print(f"kiosk {args.command}: not built yet (issue {issue})", file=sys.stderr)
-        return 1
-
-    return handler
-
-
 def _add_train_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     from kiosk.train.cli import add_parser
 

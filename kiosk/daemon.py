@@ -114,7 +114,6 @@ class Models:
             floor_mb=floor, device=cfg.llm.n_gpu_layers != 0,
             warm=lambda: list(stream("Hello", [], max_tokens=2))))
         llm.stream = gov.stream_held("llm", stream)  # type: ignore[method-assign]
-        llm.count_tokens = gov.while_held("llm", llm.count_tokens)  # type: ignore[method-assign]
 
     def preload(self) -> None:
         """Load what the budget allows now (blocking), so the first visitor does not wait.

@@ -145,8 +145,8 @@ def test_the_knowledge_bases_own_answers_pass_the_guard() -> None:
                 total += 1
                 text = answers.compose(place, intent, lang, engine.kb)
                 facts = " ".join(answers.facts(place, intent, lang, engine.kb))
-                verdict = guard.check(text, facts, lang, engine._mentions,
-                                      engine._requirements(place, intent, lang), INSTRUCTIONS)
+                verdict = guard.check(text, facts, lang, engine.mentions,
+                                      engine.requirements(place, intent, lang), INSTRUCTIONS)
                 if not verdict.ok:
                     failures.append((place.code, intent.value, lang, verdict.reason))
     assert len(failures) <= 0.01 * total, failures

@@ -68,7 +68,7 @@ class DialogEngine:
         self.kb = kb or KnowledgeBase.load()
         self.llm = llm if llm is not None else LanguageModel(config)
         self.sessions = SessionStore(config.dialog.history_turns, config.dialog.idle_timeout_s)
-        self._mentions = guard.MentionFinder(
+        self.mentions = guard.MentionFinder(
             (name, p.code) for p in self.kb.places
             for lang in ("ko", "en") for name in (p.name(lang), *p.aliases(lang)))
         self._examples = ExampleBank(self.kb, config.llm.few_shot)
@@ -142,7 +142,7 @@ class DialogEngine:
             return answers.help_text("en")
         return answers.refusal("en", reply.guard or "unknown_place")  # type: ignore[arg-type]
 
-    def _requirements(self, place: Place, intent: Intent, lang: str) -> guard.Requirements:
+    def requirements(self, place: Place, intent: Intent, lang: str) -> guard.Requirements:
         """The facts an answer to this kind of question must state to count as an answer."""
         numbers: set[str] = set()
         places: set[str] = set()
@@ -153,7 +153,7 @@ class DialogEngine:
             numbers.add(str(place.minutes_from_gate))
         if intent in (Intent.LOCATION, Intent.ROUTE):
             route = place.route_ko if lang == "ko" else place.route_en
-            places |= self._mentions.codes(route) - {place.code, self.kb.gate.code, "station"}
+            places |= self.mentions.codes(route) - {place.code, self.kb.gate.code, "station"}
             if not places and place.minutes_from_gate:
                 numbers.add(str(place.minutes_from_gate))
         if intent is Intent.FLOORS and place.floors_above:
@@ -177,7 +177,7 @@ class DialogEngine:
         """Let the model phrase the facts; fall back to the template on any doubt."""
         facts = " ".join(answers.facts(place, intent, lang, self.kb))
         prompt = build_prompt(facts, text, self._examples.for_question(intent, lang, place.code))
-        reply = GuardedReply(facts, lang, self._requirements(place, intent, lang), self._mentions,
+        reply = GuardedReply(facts, lang, self.requirements(place, intent, lang), self.mentions,
                              on_sentence)
         timings: dict[str, float] = {}
         failure = ""
@@ -229,7 +229,7 @@ class GuardedReply:
         self._facts = facts
         self._lang = lang
         self._required = required
-        self._mentions = mentions
+        self.mentions = mentions
         self._on_sentence = on_sentence
         self._held: list[str] = []
         self.spoken: list[str] = []
@@ -262,16 +262,16 @@ class GuardedReply:
         return not self._unanswered_reason()
 
     def _unanswered_reason(self) -> str:
-        verdict = guard.check(" ".join(self._held), self._facts, self._lang, self._mentions,
+        verdict = guard.check(" ".join(self._held), self._facts, self._lang, self.mentions,
                               self._required, INSTRUCTIONS)
         return "" if verdict.ok else verdict.reason
 
     def _check(self, sentence: str) -> guard.Verdict:
-        verdict = guard.check(sentence, self._facts, self._lang, self._mentions,
+        verdict = guard.check(sentence, self._facts, self._lang, self.mentions,
                               instructions=INSTRUCTIONS)
         if verdict.ok and (self.spoken or self._held):
             whole = guard.check(" ".join([*self.spoken, *self._held, sentence]), self._facts,
-                                self._lang, self._mentions)
+                                self._lang, self.mentions)
             if not whole.ok:
                 return whole
         return verdict

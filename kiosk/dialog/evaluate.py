@@ -84,7 +84,7 @@ def _judge(engine: DialogEngine, item: EvalItem, reply: Reply) -> tuple[bool, bo
     grounding = _grounding_text(engine, reply.places, reply.lang)
     stray_numbers = [n for n in guard.NUMBER.findall(text)
                      if n not in guard.NUMBER.findall(grounding)]
-    stray_places = engine._mentions.codes(text) - engine._mentions.codes(grounding) - set(
+    stray_places = engine.mentions.codes(text) - engine.mentions.codes(grounding) - set(
         reply.places)
     hallucinated = bool(reply.source != "refusal" and (stray_numbers or stray_places))
     refused = reply.source == "refusal"

@@ -133,10 +133,6 @@ class LanguageModel:
             gc.collect()
             log.info("event=model_unload model=llm name=%s", self.name)
 
-    def count_tokens(self, text: str) -> int:
-        self.load()
-        return len(self._llama.tokenize(text.encode("utf-8"), add_bos=False, special=True))
-
     def stream(self, prompt: str, stop: list[str], max_tokens: int | None = None,
                deadline_s: float | None = None) -> Iterator[str]:
         """Yield text pieces of a greedy completion; stops at `stop`, max_tokens or deadline."""

@@ -148,8 +148,8 @@ def guarded(engine: DialogEngine, facts: str, lang: str, place: Place, intent: I
     Uses the engine's private `_requirements`/`_mentions` on purpose: the point is to apply
     exactly the run-time guard, not a copy of it.
     """
-    reply = GuardedReply(facts, lang, engine._requirements(place, intent, lang),
-                         engine._mentions, None)
+    reply = GuardedReply(facts, lang, engine.requirements(place, intent, lang),
+                         engine.mentions, None)
     buffer = SentenceBuffer()
     if reply.accept(buffer.feed(answer)):
         reply.accept(buffer.flush())

@@ -102,12 +102,12 @@ def score_outputs(rows: list[Row], outputs: list[str], engine: DialogEngine) -> 
         place = kb.by_code(row.place)
         assert place is not None
         intent = Intent(row.intent)
-        need = engine._requirements(place, intent, row.lang)
+        need = engine.requirements(place, intent, row.lang)
         if need.numbers or need.places:
             required_rows += 1
             numbers_ok = need.numbers <= set(guard.NUMBER.findall(out))
-            accurate += numbers_ok and need.places <= engine._mentions.codes(out)
-        hallucinated += _stray(out, row.facts, engine._mentions)
+            accurate += numbers_ok and need.places <= engine.mentions.codes(out)
+        hallucinated += _stray(out, row.facts, engine.mentions)
         passed += bool(guarded(engine, row.facts, row.lang, place, intent, out))
         hangul = bool(re.search("[가-힣]", out))
         lang_ok += bool(out.strip()) and retrieval.detect_language(out) == row.lang and (
