@@ -29,7 +29,6 @@ from kiosk.audio.wavio import resample
 from kiosk.campus.retrieval import detect_language
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine, Reply
-from kiosk.dialog.sentences import split_sentences
 from kiosk.errors import AudioError, KioskError
 from kiosk.messages import ASR_RATE_HZ, SpeechAudio, Transcript, Utterance
 from kiosk.speech.asr import Transcriber
@@ -202,11 +201,12 @@ class VoiceLoop:
         self._acquire("asr")
         return self._asr.transcribe(utterance.audio, hotwords=self._hotwords)
 
-    def _reply(self, text: str, on_sentence: Callable[[str], None]) -> Reply:
+    def _reply(self, text: str, on_sentence: Callable[[str], None],
+               on_english: Callable[[str], None] | None) -> Reply:
         if self._config.llm.enabled:
             self._acquire("llm")
         return self._engine.answer(text, self._config.pipeline.session_id, on_sentence,
-                                   self._cancel_answer)
+                                   self._cancel_answer, on_english)
 
     def _synthesise(self, sentence: str) -> SpeechAudio:
         self._acquire("tts")
@@ -222,20 +222,20 @@ class VoiceLoop:
         # No Korean voice: a Korean answer is spoken in its English version (see tts.py).
         english_for_korean = self._tts.active_korean_voice() == "english-answer"
 
-        def on_sentence(sentence: str) -> None:
-            if english_for_korean and detect_language(sentence) == "ko":
-                return
+        def speak(sentence: str) -> None:
             if self._streaming:
                 loop.call_soon_threadsafe(sentences.put_nowait, sentence)
             else:
                 held.append(sentence)
 
+        def on_sentence(sentence: str) -> None:
+            if not (english_for_korean and detect_language(sentence) == "ko"):
+                speak(sentence)
+
         async def generate() -> Reply:
             try:
-                reply = await asyncio.to_thread(self._reply, record.transcript, on_sentence)
-                if english_for_korean and reply.lang == "ko":
-                    held.extend(split_sentences(reply.answer_en))
-                return reply
+                return await asyncio.to_thread(self._reply, record.transcript, on_sentence,
+                                               speak if english_for_korean else None)
             finally:
                 for sentence in held:
                     sentences.put_nowait(sentence)

@@ -41,6 +41,7 @@ import numpy as np
 from kiosk.audio.sources import WavSource
 from kiosk.audio.wavio import read_wav, resample
 from kiosk.config import REPO_ROOT, Config
+from kiosk.dialog.llm import usable_cores
 from kiosk.governor import RssSampler, max_rss_mb
 from kiosk.messages import ASR_RATE_HZ, Lang, SpeechAudio, Transcript
 from kiosk.pipeline import TurnRecord, VoiceLoop
@@ -291,7 +292,7 @@ def _raw_llama(config: Config, lora: Path | None) -> Any:
     with _model_params(cfg.cpu_repack):
         return Llama(model_path=str(config.model_path(cfg.model)),
                      lora_path=str(lora) if lora else None, n_ctx=cfg.n_ctx,
-                     n_gpu_layers=cfg.n_gpu_layers, n_threads=cfg.n_threads or None,
+                     n_gpu_layers=cfg.n_gpu_layers, n_threads=cfg.n_threads or usable_cores(),
                      use_mmap=cfg.n_gpu_layers == 0, seed=0, verbose=False)
 
 

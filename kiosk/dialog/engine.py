@@ -8,7 +8,8 @@ Order of work for one turn:
 4. the model phrases the answer from only the facts for that question kind; it streams, and
    each finished sentence is checked by the guard before it is handed on (to TTS);
 5. if the first sentence fails the guard, or the model is off, slow or broken, the answer
-   composed from the knowledge base is given instead (source "template").
+   composed from the knowledge base is given instead (source "template"); a fact the model's
+   checked sentences left out is added as the knowledge base's sentence for it.
 The model never decides a fact: retrieval and the guard do.
 """
 
@@ -82,18 +83,24 @@ class DialogEngine:
 
     def answer(self, text: str, session_id: str = "default",
                on_sentence: SentenceSink | None = None,
-               cancel: threading.Event | None = None) -> Reply:
+               cancel: threading.Event | None = None,
+               on_english: SentenceSink | None = None) -> Reply:
         """Answer one question; `on_sentence` receives each sentence as soon as it is final.
 
+        For a Korean question, `on_english` receives the English version of the answer (what
+        the fallback voice says) sentence by sentence, as soon as it is known: the facts come
+        from the knowledge base, so it need not wait for the model's Korean phrasing.
         Setting `cancel` (barge-in) stops generation after the current token.
         """
         started = time.perf_counter()
         text = " ".join(text.split())[: self._config.dialog.max_input_chars]
         lang = retrieval.detect_language(text)
         session = self.sessions.get(session_id)
-        reply = self._decide(text, lang, session.recent_places(), on_sentence, cancel)
+        english = _Once(on_english if lang == "ko" else None)
+        reply = self._decide(text, lang, session.recent_places(), on_sentence, cancel, english)
         if lang == "ko":
             reply = dataclasses.replace(reply, answer_en=self._in_english(reply))
+            english.send(reply.answer_en)
         reply.timings_ms["total"] = (time.perf_counter() - started) * 1000
         session.add(Turn(text, reply.answer, lang, reply.places))
         if reply.source != "llm" and on_sentence:
@@ -106,7 +113,8 @@ class DialogEngine:
         return reply
 
     def _decide(self, text: str, lang: str, history: list[str],
-                on_sentence: SentenceSink | None, cancel: threading.Event | None) -> Reply:
+                on_sentence: SentenceSink | None, cancel: threading.Event | None,
+                english: _Once) -> Reply:
         if not text:
             return Reply(answers.help_text(lang), lang, (), "refusal", Intent.HELP.value)
         intent = retrieval.classify_intent(text, lang)
@@ -128,6 +136,7 @@ class DialogEngine:
         if injected or not self._config.llm.enabled:
             why = "injection" if injected else "llm-disabled"
             return Reply(template, lang, (place.code,), "template", intent.value, guard=why)
+        english.send(answers.compose(place, intent, "en", self.kb))
         return self._phrase(text, lang, place, intent, template, on_sentence, cancel)
 
     def _in_english(self, reply: Reply) -> str:
@@ -178,7 +187,7 @@ class DialogEngine:
         facts = " ".join(answers.facts(place, intent, lang, self.kb))
         prompt = build_prompt(facts, text, self._examples.for_question(intent, lang, place.code))
         reply = GuardedReply(facts, lang, self.requirements(place, intent, lang), self.mentions,
-                             on_sentence)
+                             on_sentence, template)
         timings: dict[str, float] = {}
         failure = ""
         started = time.perf_counter()
@@ -194,16 +203,30 @@ class DialogEngine:
                     break
             else:
                 reply.accept(buffer.flush())
-            reply.finish()
         except (KioskError, RuntimeError, ValueError, OSError) as error:
             log.error("event=llm_error error=%s", str(error).splitlines()[0])
             failure = "llm-error"
         timings["llm"] = (time.perf_counter() - started) * 1000
         if reply.spoken:  # already handed on to be spoken: that is the reply
+            if not (cancel and cancel.is_set()):
+                reply.finish()
             return Reply(" ".join(reply.spoken), lang, (place.code,), "llm", intent.value,
-                         timings)
+                         timings, guard="completed-from-kb" if reply.completed else "")
         return Reply(template, lang, (place.code,), "template", intent.value, timings,
                      guard=failure or reply.rejection or "no-output")
+
+
+class _Once:
+    """Hands an answer's sentences to a sink once per turn (the first `send` wins)."""
+
+    def __init__(self, sink: SentenceSink | None) -> None:
+        self._sink = sink
+
+    def send(self, answer: str) -> None:
+        if self._sink is not None:
+            for sentence in split_sentences(answer):
+                self._sink(sentence)
+            self._sink = None
 
 
 def _key_word(phrase: str, lang: str) -> str:
@@ -218,21 +241,26 @@ def _key_word(phrase: str, lang: str) -> str:
 class GuardedReply:
     """One reply being generated: each finished sentence must pass the guard to be spoken.
 
-    Grounded sentences are held back until what has been generated states the facts the
-    question asked for; then they are released together, and later sentences as they come.
-    So nothing is spoken before the answer is known to be there, and a one-sentence answer
-    streams at once. The first sentence that fails the guard ends the reply.
+    A sentence that passes is handed on at once, so the first one plays while the model is
+    still writing the next. When generation ends, any fact the question asked for that the
+    model left out (the minutes, the route's landmark, the floor count) is added as the knowledge
+    base's own sentence for it: the visitor hears the answer either way. The first sentence that
+    fails the guard ends the model's part of the reply.
     """
 
     def __init__(self, facts: str, lang: str, required: guard.Requirements,
-                 mentions: guard.MentionFinder, on_sentence: SentenceSink | None) -> None:
+                 mentions: guard.MentionFinder, on_sentence: SentenceSink | None,
+                 template: str) -> None:
         self._facts = facts
         self._lang = lang
         self._required = required
+        # Directions constrain every sentence; the rest of `required` only the whole reply.
+        self._constraints = guard.Requirements(directions=required.directions)
         self.mentions = mentions
         self._on_sentence = on_sentence
-        self._held: list[str] = []
+        self._template = template
         self.spoken: list[str] = []
+        self.completed = False   # a KB sentence was added for a fact the model left out
         self.rejection = ""
 
     def accept(self, sentences: Iterable[str]) -> bool:
@@ -243,35 +271,36 @@ class GuardedReply:
                 self.rejection = verdict.reason
                 log.debug("event=guard_reject reason=%s", verdict.reason)
                 return False
-            self._held.append(sentence)
-            if self.spoken or self._answers_question():
-                for held in self._held:
-                    self.spoken.append(held)
-                    if self._on_sentence:
-                        self._on_sentence(held)
-                self._held.clear()
-        return len(self.spoken) + len(self._held) < guard.MAX_SENTENCES
+            self._say(sentence)
+        return len(self.spoken) < guard.MAX_SENTENCES
 
     def finish(self) -> None:
-        """End of generation: held sentences that never answered the question are dropped."""
-        if self._held and not self.spoken:
-            self.rejection = self.rejection or self._unanswered_reason()
-        self._held.clear()
+        """End of generation: add the KB's sentence for each asked-for fact still missing."""
+        if not self.spoken:
+            return
+        for sentence in split_sentences(self._template):
+            absent = self._missing()
+            if not absent:
+                return
+            if len(self._missing(sentence)) < len(absent):
+                log.debug("event=guard_complete missing=%s", absent[0])
+                self.completed = True
+                self._say(sentence)
 
-    def _answers_question(self) -> bool:
-        return not self._unanswered_reason()
+    def _say(self, sentence: str) -> None:
+        self.spoken.append(sentence)
+        if self._on_sentence:
+            self._on_sentence(sentence)
 
-    def _unanswered_reason(self) -> str:
-        verdict = guard.check(" ".join(self._held), self._facts, self._lang, self.mentions,
-                              self._required, INSTRUCTIONS)
-        return "" if verdict.ok else verdict.reason
+    def _missing(self, extra: str = "") -> list[str]:
+        return guard.missing(" ".join([*self.spoken, extra]), self._required, self.mentions)
 
     def _check(self, sentence: str) -> guard.Verdict:
         verdict = guard.check(sentence, self._facts, self._lang, self.mentions,
-                              instructions=INSTRUCTIONS)
-        if verdict.ok and (self.spoken or self._held):
-            whole = guard.check(" ".join([*self.spoken, *self._held, sentence]), self._facts,
-                                self._lang, self.mentions)
+                              self._constraints, INSTRUCTIONS)
+        if verdict.ok and self.spoken:
+            whole = guard.check(" ".join([*self.spoken, sentence]), self._facts, self._lang,
+                                self.mentions, self._constraints)
             if not whole.ok:
                 return whole
         return verdict

@@ -230,6 +230,15 @@ def leaks_instructions(reply: str, instructions: str, words: int = 4) -> bool:
     return any(" ".join(said[i:i + words]) in source for i in range(len(said) - words + 1))
 
 
+def missing(text: str, required: Requirements, mentions: MentionFinder) -> list[str]:
+    """The required facts `text` does not state, as "number:6", "place:501", "word:rooms"."""
+    compact = _fold(text).replace(" ", "")
+    return ([f"number:{n}" for n in sorted(required.numbers - set(NUMBER.findall(text)))]
+            + [f"place:{p}" for p in sorted(required.places - mentions.codes(text))]
+            + [f"word:{w}" for w in sorted(required.words)
+               if _fold(w).replace(" ", "") not in compact])
+
+
 def check(reply: str, facts_text: str, lang: str, mentions: MentionFinder,
           required: Requirements = Requirements(), instructions: str = "",
           max_novel_words: int = 0) -> Verdict:
@@ -266,16 +275,9 @@ def check(reply: str, facts_text: str, lang: str, mentions: MentionFinder,
     novel = novel_words(text, facts_text, lang)
     if len(novel) > max_novel_words:
         return Verdict(False, f"unsupported-words:{novel[0]}")
-    missing_numbers = required.numbers - set(NUMBER.findall(text))
-    if missing_numbers:
-        return Verdict(False, f"missing-number:{sorted(missing_numbers)[0]}")
-    missing_places = required.places - stated_places
-    if missing_places:
-        return Verdict(False, f"missing-place:{sorted(missing_places)[0]}")
-    compact = folded.replace(" ", "")
-    missing_words = [w for w in required.words if _fold(w).replace(" ", "") not in compact]
-    if missing_words:
-        return Verdict(False, f"missing-word:{sorted(missing_words)[0]}")
+    absent = missing(text, required, mentions)
+    if absent:
+        return Verdict(False, f"missing-{absent[0]}")
     swapped = wrong_direction(text, mentions, required.directions)
     if swapped:
         return Verdict(False, f"wrong-direction:{swapped}")

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import logging
+import os
 import threading
 import time
 from collections.abc import Iterator
@@ -60,6 +61,19 @@ def check_gguf(path: Path, what: str = "model") -> None:
     with path.open("rb") as handle:
         if handle.read(4) != GGUF_MAGIC:
             raise ModelError(f"LLM {what} is not a GGUF file: {path}")
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on.
+
+    llama-cpp-python's own default is half of `os.cpu_count()` (it assumes two hyperthreads per
+    core); on a 2-core machine without SMT that leaves one core idle and halves the token rate
+    (measured 24 vs 46 tokens/s here).
+    """
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 class LanguageModel:
@@ -114,7 +128,7 @@ class LanguageModel:
                         lora_path=str(self._lora) if self._lora else None,
                         n_ctx=self._config.n_ctx,
                         n_gpu_layers=self._config.n_gpu_layers,
-                        n_threads=self._config.n_threads or None,
+                        n_threads=self._config.n_threads or usable_cores(),
                         use_mmap=self._config.n_gpu_layers == 0,
                         seed=0,
                         verbose=False,

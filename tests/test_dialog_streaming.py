@@ -1,0 +1,123 @@
+"""Sentence-by-sentence release of a model reply, and model faults in the middle of a reply.
+
+The guard's unit logic runs on hand-written sentences (what a model might say); the fault tests
+run the real Gemma and break or stop its stream part-way, as a crashing or hung engine would.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import pytest
+
+from kiosk.campus import answers
+from kiosk.campus.retrieval import Intent
+from kiosk.config import Config
+from kiosk.dialog.engine import DialogEngine, GuardedReply
+from kiosk.dialog.llm import LanguageModel
+
+
+@pytest.fixture(scope="module")
+def engine(config: Config) -> DialogEngine:
+    return DialogEngine(config)
+
+
+def guarded(engine: DialogEngine, code: str, intent: Intent, lang: str,
+            heard: list[str]) -> GuardedReply:
+    place = engine.kb.by_code(code)
+    assert place is not None
+    facts = " ".join(answers.facts(place, intent, lang, engine.kb))
+    return GuardedReply(facts, lang, engine.requirements(place, intent, lang), engine.mentions,
+                        heard.append, answers.compose(place, intent, lang, engine.kb))
+
+
+def test_a_checked_sentence_is_released_before_the_next_one_exists(
+        engine: DialogEngine) -> None:
+    heard: list[str] = []
+    reply = guarded(engine, "105", Intent.LOCATION, "en", heard)
+    reply.accept(["Hanyang Plaza is on your left as you come out of Aeji Gate."])
+    assert heard == ["Hanyang Plaza is on your left as you come out of Aeji Gate."]
+    reply.accept(["It's about 1 minute on foot from Aeji Gate."])
+    reply.finish()
+    assert len(heard) == 2 and not reply.completed
+
+
+def test_a_fact_the_model_left_out_is_added_from_the_knowledge_base(
+        engine: DialogEngine) -> None:
+    heard: list[str] = []
+    reply = guarded(engine, "501", Intent.WALK_TIME, "en", heard)
+    reply.accept(["Paiknam Library is building 501."])
+    reply.finish()
+    assert reply.completed
+    assert "6 minutes" in " ".join(heard)
+    assert heard[0] == "Paiknam Library is building 501."
+
+
+def test_a_wrong_direction_is_never_released(engine: DialogEngine) -> None:
+    place = engine.kb.by_code("107")
+    assert place is not None
+    first = place.neighbours[0]
+    wrong = "to the right" if "left" in first.direction_en else "to the left"
+    name = engine.kb.by_code(first.code).name("en")  # type: ignore[union-attr]
+    heard: list[str] = []
+    reply = guarded(engine, "107", Intent.NEIGHBOURS, "en", heard)
+    assert not reply.accept([f"{name} is {wrong} of the Student Union Building."])
+    assert heard == [] and reply.rejection.startswith("wrong-direction")
+
+
+def test_an_ungrounded_second_sentence_ends_the_reply_and_the_answer_stays_complete(
+        engine: DialogEngine) -> None:
+    heard: list[str] = []
+    reply = guarded(engine, "501", Intent.WALK_TIME, "en", heard)
+    reply.accept(["Paiknam Library is building 501.", "It is 45 minutes away by bus."])
+    reply.finish()
+    assert "45" not in " ".join(heard) and "6 minutes" in " ".join(heard)
+
+
+class BreaksAfter:
+    """The real model's stream, cut by an exception or a stall after `pieces` pieces."""
+
+    def __init__(self, model: LanguageModel, pieces: int, stall_s: float = 0.0) -> None:
+        self._model, self._pieces, self._stall_s = model, pieces, stall_s
+
+    def stream(self, prompt: str, stop: list[str], **kwargs: object) -> Iterator[str]:
+        for index, piece in enumerate(self._model.stream(prompt, stop, **kwargs)):  # type: ignore[arg-type]
+            if index == self._pieces:
+                if self._stall_s:
+                    time.sleep(self._stall_s)
+                else:
+                    raise RuntimeError("llama_decode returned -3")
+            yield piece
+
+    def __getattr__(self, name: str) -> object:
+        return getattr(self._model, name)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("pieces", [0, 12])
+def test_an_llm_error_mid_reply_still_gives_a_complete_answer(config: Config,
+                                                              pieces: int) -> None:
+    real = DialogEngine(config)
+    engine = DialogEngine(config, kb=real.kb, llm=BreaksAfter(real.llm, pieces))  # type: ignore[arg-type]
+    spoken: list[str] = []
+    reply = engine.answer("How long does it take to walk to Paiknam Library?", "fault",
+                          spoken.append)
+    assert "6" in reply.answer and "501" in reply.places
+    assert " ".join(spoken) == reply.answer
+    real.llm.unload()
+
+
+@pytest.mark.slow
+def test_a_stalled_model_is_abandoned_at_the_first_sentence_deadline(config: Config) -> None:
+    config = config.model_copy(update={"llm": config.llm.model_copy(
+        update={"first_sentence_timeout_s": 0.5})})
+    real = DialogEngine(config)
+    real.llm.load()
+    engine = DialogEngine(config, kb=real.kb, llm=BreaksAfter(real.llm, 2, stall_s=1.0))  # type: ignore[arg-type]
+    started = time.perf_counter()
+    reply = engine.answer("Where is the Main Building?", "stall")
+    assert reply.source == "template" and reply.guard == "slow"
+    assert "102" in reply.places
+    assert time.perf_counter() - started < 5
+    real.llm.unload()
