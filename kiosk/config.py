@@ -77,6 +77,7 @@ class AsrConfig(Section):
     languages: list[Lang] = Field(default_factory=lambda: ["ko", "en"], min_length=1)
     hotwords_from_kb: bool = True
     threads: Annotated[int, Field(ge=0, le=64)] = 0
+    window_s: Annotated[int, Field(ge=5, le=30)] = 10
 
 
 class LlmConfig(Section):

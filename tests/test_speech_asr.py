@@ -113,3 +113,24 @@ def test_load_unload(config, data_dir):
     assert asr.loaded
     asr.unload()
     assert not asr.loaded
+
+
+def with_window(config: Config, window_s: int) -> Config:
+    return config.model_copy(update={"asr": config.asr.model_copy(update={"window_s": window_s})})
+
+
+@pytest.mark.parametrize("window_s", [10, 30])
+def test_every_window_hears_the_fixture(config, data_dir, window_s):
+    transcriber = Transcriber(with_window(config, window_s))
+    result = transcriber.transcribe(WavSource(data_dir / "where_is_hanyang_plaza.wav").samples)
+    assert result.lang == "en" and "hanyang plaza" in result.text.lower()
+
+
+def test_a_clip_longer_than_the_window_is_heard_whole(config, data_dir):
+    transcriber = Transcriber(with_window(config, 5))
+    plaza = WavSource(data_dir / "where_is_hanyang_plaza.wav").samples
+    library = WavSource(data_dir / "how_long_to_paiknam_library.wav").samples
+    both = np.concatenate([plaza, library])
+    assert transcriber.window_s(len(both) / 16000) > 5
+    text = transcriber.transcribe(both).text.lower()
+    assert "plaza" in text and "library" in text

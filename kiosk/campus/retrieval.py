@@ -390,6 +390,19 @@ def _similar(a: str, b: str) -> float:
     return max(raw, SequenceMatcher(None, _phonetic(a), _phonetic(b)).ratio())
 
 
+def _skeleton_score(window: str, alias: str) -> float:
+    """0.82 when the consonant skeletons differ by one consonant ("Peytonum Library" ~
+    "Paiknam Library": p-t-n-m / p-k-n-m), else 0. ASR keeps a name's rhythm and most of its
+    consonants while swapping one; long skeletons only, so short words do not collide."""
+    return 0.82 if _one_consonant_off(window, alias, 6) else 0.0
+
+
+def _one_consonant_off(a: str, b: str, min_consonants: int) -> bool:
+    x, y = _skeleton(a), _skeleton(b)
+    return (len(x) >= min_consonants and len(x) == len(y)
+            and sum(p != q for p, q in zip(x, y, strict=True)) <= 1)
+
+
 def _best_en(words: list[str], idx: _Index) -> tuple[str, str] | None:
     """Best (code, alias) for an English word window: similar spelling or sound, same head word.
 
@@ -408,7 +421,8 @@ def _best_en(words: list[str], idx: _Index) -> tuple[str, str] | None:
         sm = SequenceMatcher(None, window, alias)
         if sm.real_quick_ratio() < 0.6:
             continue
-        score = max(sm.ratio(), SequenceMatcher(None, phon, alias_phon).ratio())
+        score = max(sm.ratio(), SequenceMatcher(None, phon, alias_phon).ratio(),
+                    _skeleton_score(window, alias))
         if score > best_score and _same_head(words, alias_words):
             best, best_score = (code, alias), score
     return best if best_score >= 0.8 else None
@@ -423,7 +437,9 @@ def _same_head(words: list[str], alias_words: tuple[str, ...]) -> bool:
     if sim < 0.7 and not (sim >= 0.5 and head[:3] == alias_head[:3]):
         return False
     if head == alias_head and len(words) > 1 and len(alias_words) > 1:
-        return _similar("".join(words[:-1]), "".join(alias_words[:-1])) >= 0.7
+        modifier, alias_modifier = "".join(words[:-1]), "".join(alias_words[:-1])
+        return (_similar(modifier, alias_modifier) >= 0.7
+                or _one_consonant_off(modifier, alias_modifier, 4))
     return True
 
 

@@ -1,8 +1,10 @@
 """Speech → text with faster-whisper (CTranslate2 Whisper) from a local model folder.
 
-Input is one VAD utterance (float32 mono 16 kHz). Language is detected with Whisper's own
-language probabilities but restricted to ``asr.languages`` (a Korean visitor must never be
-transcribed as Japanese), then the clip is transcribed in that language. Whisper's own VAD is
+Input is one VAD utterance (float32 mono 16 kHz). The encoder runs once per clip, over a window
+of ``asr.window_s`` seconds (Whisper's native 30 s by default; shorter is faster on a CPU).
+Language is detected from that encoding with Whisper's own language probabilities but restricted
+to ``asr.languages`` (a Korean visitor must never be transcribed as Japanese), then the same
+encoding is decoded in that language. Whisper's own VAD is
 off (we already segmented), no text is carried between calls (each visitor utterance stands
 alone) and timestamps are off (we need the words, not where they are; it is also faster).
 
@@ -15,10 +17,13 @@ from __future__ import annotations
 
 import gc
 import logging
+import math
 import re
 import time
 import unicodedata
+import zlib
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -47,6 +52,18 @@ only of prompt words with at least this no-speech probability is dropped."""
 _NO_SPEECH_DROP = 0.6
 _LOW_LOGPROB = -1.0
 """Whisper's own rule: no-speech prob above 0.6 *and* mean log-prob below -1 means noise."""
+_MAX_COMPRESSION_RATIO = 2.4
+"""Whisper's rule for a decoding stuck in a loop (text that gzip shrinks this much)."""
+_WHISPER_WINDOW_S = 30
+_FRAMES_PER_S = 100
+_MIN_AUDIO_S = 0.1
+_MAX_LENGTH = 448        # Whisper's decoder context, prompt included
+_MAX_NEW_TOKENS = 160    # a 15 s utterance is far shorter
+
+
+def _compression_ratio(text: str) -> float:
+    data = text.encode("utf-8")
+    return len(data) / len(zlib.compress(data)) if data else 0.0
 
 
 def _normalise(text: str) -> str:
@@ -118,20 +135,12 @@ class Transcriber:
         started = time.perf_counter()
         audio = np.asarray(audio, dtype=np.float32).reshape(-1)
         audio_s = len(audio) / ASR_RATE_HZ
-        lang = language or self._pick_language(audio)
-        segments, _info = self._model.transcribe(
-            audio,
-            language=lang,
-            beam_size=self._cfg.beam_size,
-            vad_filter=False,
-            condition_on_previous_text=False,
-            without_timestamps=True,
-            hotwords=hotwords or None,
-        )
-        segments = list(segments)
-        text = " ".join(s.text.strip() for s in segments).strip()
-        no_speech = max((s.no_speech_prob for s in segments), default=1.0)
-        logprob = min((s.avg_logprob for s in segments), default=-10.0)
+        if audio_s < _MIN_AUDIO_S:
+            return Transcript(text="", lang=language or self._cfg.languages[0], audio_s=audio_s,
+                              asr_ms=0.0, no_speech_prob=1.0)
+        encoded = self._encode(audio)
+        lang = language or self._pick_language(encoded)
+        text, no_speech, logprob = self._decode(encoded, lang, hotwords)
         reason = self._reject_reason(text, no_speech, logprob, hotwords or "")
         asr_ms = (time.perf_counter() - started) * 1000
         log.info(
@@ -147,20 +156,61 @@ class Transcriber:
             no_speech_prob=no_speech,
         )
 
-    def _pick_language(self, audio: np.ndarray) -> Lang:
-        """Most probable language among ``asr.languages`` (one extra encoder pass)."""
-        allowed = self._cfg.languages
-        if len(allowed) == 1 or len(audio) == 0:
-            return allowed[0]
+    def window_s(self, audio_s: float) -> int:
+        """Seconds of audio the encoder sees: `asr.window_s`, or longer for a longer clip."""
+        return min(_WHISPER_WINDOW_S, max(self._cfg.window_s, math.ceil(audio_s + 0.5)))
+
+    def _encode(self, audio: np.ndarray) -> Any:
+        """Run Whisper's encoder once on the clip, zero-padded to its window.
+
+        faster-whisper's `transcribe` encodes a clip twice when the language is not given
+        (once to detect it, once to decode), always over 30 s; here one pass serves both.
+        """
         assert self._model is not None
-        _lang, _p, all_probs = self._model.detect_language(audio)
-        probs = dict(all_probs)
+        from faster_whisper.audio import pad_or_trim
+
+        features = self._model.feature_extractor(audio)
+        frames = self.window_s(len(audio) / ASR_RATE_HZ) * _FRAMES_PER_S
+        return self._model.encode(pad_or_trim(features, frames))
+
+    def _pick_language(self, encoded: Any) -> Lang:
+        """Most probable language among ``asr.languages``, from the one encoder pass."""
+        allowed = self._cfg.languages
+        assert self._model is not None
+        if len(allowed) == 1 or not self._model.model.is_multilingual:
+            return allowed[0]
+        probs = {token[2:-2]: p for token, p in self._model.model.detect_language(encoded)[0]}
         best = max(allowed, key=lambda code: probs.get(code, 0.0))
         log.debug(
             "event=asr_language best=%s %s",
             best, " ".join(f"p_{code}={probs.get(code, 0.0):.2f}" for code in allowed),
         )
         return best
+
+    def _decode(self, encoded: Any, lang: Lang, hotwords: str | None) -> tuple[str, float, float]:
+        """Greedy/beam decoding of one window → (text, no-speech prob, mean token log-prob)."""
+        assert self._model is not None
+        from faster_whisper.tokenizer import Tokenizer
+        from faster_whisper.transcribe import get_suppressed_tokens
+
+        tokenizer = Tokenizer(self._model.hf_tokenizer, self._model.model.is_multilingual,
+                              task="transcribe", language=lang)
+        prompt = self._model.get_prompt(tokenizer, [], without_timestamps=True,
+                                        hotwords=hotwords or None)
+        result = self._model.model.generate(
+            encoded, [prompt], beam_size=self._cfg.beam_size, patience=1, length_penalty=1,
+            max_length=min(_MAX_LENGTH, len(prompt) + _MAX_NEW_TOKENS), return_scores=True,
+            return_no_speech_prob=True, suppress_blank=True,
+            suppress_tokens=list(get_suppressed_tokens(tokenizer, [-1])))[0]
+        tokens = result.sequences_ids[0]
+        text = tokenizer.decode(tokens).strip()
+        # scores are length-normalised sums; Whisper's mean divides by length + 1
+        logprob = result.scores[0] * len(tokens) / (len(tokens) + 1) if tokens else -10.0
+        if _compression_ratio(text) > _MAX_COMPRESSION_RATIO:  # "the the the ..." loops
+            log.debug("event=asr_repetitive chars=%d", len(text))
+            logprob = min(logprob, _LOW_LOGPROB - 1)
+            return text, max(result.no_speech_prob, _NO_SPEECH_DROP + 0.01), logprob
+        return text, result.no_speech_prob, logprob
 
     @staticmethod
     def _reject_reason(text: str, no_speech: float, logprob: float, prompt: str = "") -> str:
