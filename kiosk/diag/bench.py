@@ -484,8 +484,11 @@ def format_table(result: dict[str, Any]) -> str:
         f"{'TTFA ratio':28} {_fmt(t['ratio'], '', 2)}{_verdict(t['ratio'], TARGETS['ttfa_ratio'])}",
         f"{'  without ASR (same both)':28} {_fmt(t['after_asr_ms']['streaming'], ' ms')} / "
         f"{_fmt(t['after_asr_ms']['sequential'], ' ms')} = {_fmt(t['ratio_after_asr'], '', 2)}",
-        f"{'  en / ko streaming':28} {_fmt(t['by_lang']['en']['streaming'], ' ms')} / "
-        f"{_fmt(t['by_lang']['ko']['streaming'], ' ms')}",
+        *(f"{'  ' + lang + ' (spoken ' + said + ')':28} "
+          f"{_fmt(t['by_lang'][lang]['streaming'], ' ms')} / "
+          f"{_fmt(t['by_lang'][lang]['sequential'], ' ms')} = "
+          f"{_fmt(_ratio(t['by_lang'][lang]), '', 2)}"
+          for lang, said in (("en", "model's answer"), ("ko", "KB English"))),
         f"{'  answer sources':28} " + ", ".join(f"{k} {v}" for k, v in t["sources"].items()),
         f"{'peak RSS (defaults)':28} {_fmt(mem['peak_rss_mb'], ' MB')}"
         f"{_verdict(mem['peak_rss_mb'], TARGETS['peak_rss_mb'], ' MB')}",
@@ -500,6 +503,11 @@ def format_table(result: dict[str, Any]) -> str:
         f"{_fmt(swap['baseline_turn_ms'], ' ms')} (swap cost {_fmt(swap['swap_cost_ms'], ' ms')})",
     ]
     return "\n".join(lines)
+
+
+def _ratio(modes: dict[str, float | None]) -> float | None:
+    streaming, sequential = modes.get("streaming"), modes.get("sequential")
+    return streaming / sequential if streaming and sequential else None
 
 
 def _pct(value: float | None) -> float | None:
