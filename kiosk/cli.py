@@ -14,7 +14,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 from kiosk.config import Config, load_config
-from kiosk.errors import KioskError
+from kiosk.errors import ConfigError, KioskError
 
 log = logging.getLogger("kiosk")
 
@@ -185,13 +185,15 @@ def _cmd_status(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _cmd_doctor(args: argparse.Namespace, config: Config) -> int:
+def _cmd_doctor(args: argparse.Namespace, config: Config | None) -> int:
+    """`config` is None when the file is broken: the doctor reports that as its FAIL line."""
     import json
 
     from kiosk.diag import doctor
 
     show = None if args.json else (lambda check: print(check.line(), flush=True))
-    checks = doctor.run_checks(config, quick=args.quick, on_check=show)
+    checks = (doctor.run_checks(config, quick=args.quick, on_check=show) if config
+              else doctor.diagnose(args.config, quick=args.quick, on_check=show))
     code = doctor.exit_code(checks)
     if args.json:
         print(json.dumps({"checks": [c.as_json() for c in checks], "exit_code": code},
@@ -369,8 +371,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=level, stream=sys.stderr,
                         format="%(asctime)s %(levelname)s %(name)s %(message)s")
     try:
-        config = load_config(args.config)
-        return HANDLERS[args.command](args, config)
+        try:
+            config: Config | None = load_config(args.config)
+        except ConfigError:
+            if args.command != "doctor":
+                raise
+            config = None
+        return HANDLERS[args.command](args, config)  # type: ignore[arg-type]
     except KioskError as error:
         if args.debug:
             raise

@@ -215,6 +215,8 @@ def check_round_trip(config: Config, lang: Lang, rig: SpeechRig) -> Check:
     from kiosk.audio.wavio import resample
 
     name = f"round trip {lang}"
+    if lang == "ko" and rig.speaker.active_korean_voice() == "english-answer":
+        return _english_answer_round_trip(config, rig)
     text = ROUND_TRIP_TEXT[lang]
     started = time.perf_counter()
     speech = rig.speaker.synthesize(text, lang)
@@ -232,6 +234,29 @@ def check_round_trip(config: Config, lang: Lang, rig: SpeechRig) -> Check:
         return Check(name, "OK" if char_rate < KO_OK_CER else "WARN", detail)
     detail = f"{shown} (limit {EN_MAX_WER:.0%}, {ms:.0f} ms), heard {heard!r}"
     return Check(name, "OK" if word_rate < EN_MAX_WER else "FAIL", detail)
+
+
+def _english_answer_round_trip(config: Config, rig: SpeechRig) -> Check:
+    """With no Korean voice a Korean visitor hears the English answer: test exactly that."""
+    from kiosk.audio.wavio import resample
+    from kiosk.campus import answers
+    from kiosk.campus.knowledge import KnowledgeBase
+    from kiosk.campus.retrieval import Intent
+
+    kb = KnowledgeBase.load()
+    place = kb.by_code(DIALOG_EXPECT[0])
+    if place is None:
+        return Check("round trip ko", "FAIL", f"building {DIALOG_EXPECT[0]} not in the KB")
+    text = answers.compose(place, Intent.LOCATION, "en", kb)
+    started = time.perf_counter()
+    speech = rig.speaker.synthesize(text, "en")
+    heard = rig.transcriber.transcribe(resample(speech.samples, speech.rate_hz, ASR_RATE_HZ),
+                                       language="en").text
+    word_rate = wer(text, heard)
+    ms = (time.perf_counter() - started) * 1000
+    detail = (f"WER {word_rate:.0%} of the English answer a Korean visitor hears (voice "
+              f"english-answer, limit {EN_MAX_WER:.0%}, {ms:.0f} ms), heard {heard!r}")
+    return Check("round trip ko", "OK" if word_rate < EN_MAX_WER else "WARN", detail)
 
 
 def check_dialog(config: Config) -> Check:
