@@ -13,6 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from kiosk import logsetup
 from kiosk.config import Config, load_config
 from kiosk.errors import ConfigError, KioskError
 
@@ -368,8 +369,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     level = [logging.WARNING, logging.INFO, logging.DEBUG][min(args.verbose, 2)]
-    logging.basicConfig(level=level, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logsetup.configure(level)
     try:
         try:
             config: Config | None = load_config(args.config)

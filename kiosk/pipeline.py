@@ -194,7 +194,11 @@ class VoiceLoop:
                 self._speaking = False
                 self._on_state("listening")
             self.turns.append(record)
-            self._on_turn(record)
+            try:
+                self._on_turn(record)
+            except Exception as error:  # a reporting hook (stdout on a full disk) is not a turn
+                log.error("event=turn_report_error error=%s", str(error).splitlines()[0]
+                          if str(error) else type(error).__name__)
 
     def _transcribe(self, utterance: Utterance) -> Transcript:
         self._on_state("thinking")

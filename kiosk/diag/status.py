@@ -31,7 +31,7 @@ from typing import Any, Literal
 
 import psutil
 
-from kiosk import __version__
+from kiosk import __version__, logsetup
 from kiosk.config import Config
 from kiosk.errors import KioskError
 
@@ -147,6 +147,7 @@ class StatusBoard:
                 "models": models,
                 "last_turns": list(self._turns),
                 "error_counts": dict(self._errors),
+                "log_records_dropped": logsetup.dropped_total(),
                 "last_error": dict(self._last_error) if self._last_error else None,
                 "audio": audio,
                 "version": self._version,

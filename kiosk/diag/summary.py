@@ -75,4 +75,7 @@ def format_status(snap: dict[str, Any], turns: int = 5) -> str:
         lines.append(f"audio: {audio}")
     lines += _turns(snap.get("last_turns") or [], turns)
     lines += _errors(snap.get("error_counts") or {}, snap.get("last_error"))
+    if snap.get("log_records_dropped"):
+        lines.append(f"log: {snap['log_records_dropped']} records lost to failed writes "
+                     "(disk full or journal gone?)")
     return "\n".join(lines)
