@@ -80,6 +80,10 @@ class AsrConfig(Section):
     window_s: Annotated[int, Field(ge=5, le=30)] = 10
 
 
+QuestionKind = Literal["location", "route", "neighbours", "features", "category", "code",
+                       "walk_time", "floors"]
+
+
 class LlmConfig(Section):
     model: str = "gemma-3-270m-q4_k_m.gguf"
     lora: str | None = "adapters/campus-270m/campus-270m.gguf"
@@ -94,6 +98,8 @@ class LlmConfig(Section):
     first_sentence_timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.5
     cpu_repack: bool = False
     few_shot: Annotated[int, Field(ge=0, le=5)] = 0
+    phrased_kinds: list[QuestionKind] = Field(default_factory=lambda: [
+        "location", "route", "neighbours", "features", "category"])
     enabled: bool = True
 
 

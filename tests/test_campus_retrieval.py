@@ -156,6 +156,18 @@ def test_several_places_in_order(kb: KnowledgeBase) -> None:
     assert find_places("본관이랑 박물관 중에 어디가 더 가까워?", kb) == ["102", "109"]
 
 
+@pytest.mark.parametrize("text", ["병원 응급실 어떻게 가요", "한양대병원 응급실 어디",
+                                  "where is the hospital emergency room"])
+def test_in_a_compound_of_two_names_the_second_is_asked_about(kb: KnowledgeBase,
+                                                              text: str) -> None:
+    assert find_places(text, kb)[0] == "611"
+
+
+def test_a_name_after_another_with_words_between_keeps_the_order(kb: KnowledgeBase) -> None:
+    assert find_places("where is the emergency room of the hospital", kb)[0] == "611"
+    assert find_places("병원 근처에 응급실 있어요?", kb)[0] == "610"
+
+
 @pytest.mark.parametrize(
     ("text", "first"),
     [

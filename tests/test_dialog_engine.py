@@ -151,3 +151,15 @@ def test_ask_json_lines_keeps_order_sessions_and_survives_bad_lines() -> None:
 def test_over_long_input_is_cut_not_fatal(engine: DialogEngine) -> None:
     reply = ask(engine, "Where is Hanyang Plaza? " + "blah " * 5000)
     assert reply["places"] == ["105"]
+
+
+def test_one_fact_kinds_come_from_the_kb_unless_configured_for_the_model(
+        engine: DialogEngine, config: Config) -> None:
+    question = "How long does it take to walk to Paiknam Library?"
+    fast = engine.answer(question, "kinds-default")
+    assert fast.source == "template" and fast.guard == "kb-answer" and "6" in fast.answer
+    assert "llm" not in fast.timings_ms
+    everything = config.model_copy(update={"llm": config.llm.model_copy(update={
+        "phrased_kinds": ["walk_time"]})})
+    phrased = DialogEngine(everything, kb=engine.kb, llm=engine.llm).answer(question, "kinds")
+    assert "llm" in phrased.timings_ms and "6" in phrased.answer

@@ -311,18 +311,20 @@ def _exact_hits(toks: list[str], compact: str, idx: _Index) -> list[_Hit]:
             code = idx.tokens.get(window)
             if code is None:
                 continue
-            if window in idx.generic and _other_place(toks, i, i + n):
+            if window in idx.generic and _other_place(toks, i, i + n, idx):
                 continue
             hits.append(_Hit(offsets[i], offsets[i] + len(window), code, 0))
     return hits
 
 
-def _other_place(toks: list[str], start: int, end: int) -> bool:
+def _other_place(toks: list[str], start: int, end: int, idx: _Index | None = None) -> bool:
     """Words around a common-noun alias that make it another place ("national museum",
-    "plaza hotel")."""
+    "plaza hotel"); one of our own place names in front is a compound of ours ("hospital
+    emergency room")."""
     if start > 0:
         word = toks[start - 1]
-        if word.isascii() and word.isalpha() and word not in lx.EN_FILLER and word not in lx.OWN_EN:
+        if (word.isascii() and word.isalpha() and word not in lx.EN_FILLER
+                and word not in lx.OWN_EN and not (idx and word in idx.tokens)):
             return True
     return end < len(toks) and toks[end] in lx.PLACE_NOUNS
 
@@ -452,6 +454,17 @@ def _select(hits: list[_Hit]) -> list[_Hit]:
     return sorted(chosen, key=lambda h: (h.tier, h.start))
 
 
+def _head_first(hits: list[_Hit]) -> list[_Hit]:
+    """In a compound of two place names with nothing between them ("병원 응급실", "hospital
+    emergency room") the second is what is asked about: move it before the first."""
+    ordered = list(hits)
+    for i in range(len(ordered) - 1):
+        first, second = ordered[i], ordered[i + 1]
+        if first.tier == second.tier == 0 and first.end == second.start:
+            ordered[i], ordered[i + 1] = second, first
+    return ordered
+
+
 def mentions_elsewhere(text: str) -> bool:
     """True when the text names another university or an off-campus place we never answer for."""
     norm = normalise(text)
@@ -518,7 +531,7 @@ def find_places(text: str, kb: KnowledgeBase, history_codes: Sequence[str] = ())
     compact = "".join(toks)
     hits = _select(_code_hits(text, compact, idx) + _exact_hits(toks, compact, idx))
     hits += _fuzzy_hits(toks, compact, [(h.start, h.end) for h in hits], idx)
-    codes = list(dict.fromkeys(h.code for h in _select(hits)))
+    codes = list(dict.fromkeys(h.code for h in _head_first(_select(hits))))
     if len(codes) > 1 and _ORIGIN.search(normalise(text)):
         # "애지문에서 인문관까지": the gate (where the kiosk stands) is the start, not the answer.
         codes = [c for c in codes if c not in _ORIGIN_CODES] + [

@@ -136,6 +136,10 @@ class DialogEngine:
         if injected or not self._config.llm.enabled:
             why = "injection" if injected else "llm-disabled"
             return Reply(template, lang, (place.code,), "template", intent.value, guard=why)
+        if intent.value not in self._config.llm.phrased_kinds:
+            # A one-fact answer the model would only restate (see config llm.phrased_kinds)
+            return Reply(template, lang, (place.code,), "template", intent.value,
+                         guard="kb-answer")
         english.send(answers.compose(place, intent, "en", self.kb))
         return self._phrase(text, lang, place, intent, template, on_sentence, cancel)
 
