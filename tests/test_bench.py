@@ -92,3 +92,16 @@ def test_soak_runs_scripted_turns_and_reports_growth_and_failures(config: Config
     assert soak["turns"] == 3 and soak["completed"] == 3 and soak["failed"] == 0, soak
     assert soak["crash"] is None and soak["rss_end_mb"] > 0 and soak["turns_per_min"] > 0
     assert set(soak["sources"]) <= {"llm", "template"}
+
+
+def test_rss_trend_tells_a_plateau_from_a_leak() -> None:
+    from kiosk.diag.soak import rss_trend
+
+    noisy_plateau = [1000.0 + (40.0 if i % 3 == 0 else -20.0) for i in range(64)]
+    flat = rss_trend(noisy_plateau, 16)
+    assert flat["growth"] is not None and abs(flat["growth"]) < 0.01
+    assert abs(flat["rss_slope_mb_per_100_turns"] or 0) < 5
+    leak = rss_trend([1000.0 + i for i in range(64)], 16)  # 1 MB per turn
+    assert leak["growth"] is not None and leak["growth"] > 0.04
+    assert leak["rss_slope_mb_per_100_turns"] == pytest.approx(100, rel=0.01)
+    assert rss_trend([1000.0], 16)["growth"] is None

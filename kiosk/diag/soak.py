@@ -8,16 +8,17 @@ fixture). The source is paced by the loop itself (the next question is "spoken" 
 previous turn ended), so nothing queues up. The visitor changes every few turns (the session is
 reset) so history grows and is dropped as in real use.
 
-Reported: RSS after the warm-up turns vs at the end (growth, target ≤ 5 %), failed turns (no
-answer, no audio, or not the expected building; target 0) and turns per minute.
+Reported: RSS after the warm-up turns vs at the end (medians over one script cycle; growth,
+target ≤ 5 %) and its trend per 100 turns, failed turns (no answer, no audio, or not the
+expected building; target 0) and turns per minute.
 """
 
 from __future__ import annotations
 
 import asyncio
-import gc
 import itertools
 import logging
+import statistics
 import time
 from collections import Counter
 from collections.abc import AsyncIterator, Callable
@@ -124,7 +125,8 @@ class Soak:
         self.failures: list[str] = []
         self.unanswered = 0
         """Questions that never became a turn (nothing heard, or no answer in time)."""
-        self.rss_warm_mb: float | None = None
+        self.rss_samples: list[float] = []
+        """RSS after each turn, from the end of the warm-up on."""
         self.warmup = max(1, min(50, turns // 10))
         self._audio = {item.wav: WavSource(DATA_DIR / item.wav).samples for item in SCRIPT}
         self._gap = np.zeros(int(GAP_S * ASR_RATE_HZ), np.float32)
@@ -184,9 +186,8 @@ class Soak:
         self.progress(f"soak failed: {line}")
 
     def _checkpoint(self, finished: int) -> None:
-        if finished == self.warmup:
-            gc.collect()
-            self.rss_warm_mb = rss_mb()
+        if finished >= self.warmup:
+            self.rss_samples.append(rss_mb())
         if finished % PROGRESS_EVERY == 0 or finished == self.turns:
             minutes = (time.perf_counter() - self._started) / 60
             self.progress(f"soak {finished}/{self.turns} rss_mb={rss_mb():.0f} "
@@ -200,6 +201,27 @@ class Soak:
                          acquire=self.models.governor.acquire)
         self.transcriber.echo = loop.echo
         await loop.run()
+
+
+def rss_trend(samples: list[float], window: int) -> dict[str, float | None]:
+    """Memory growth from per-turn RSS samples taken after the warm-up.
+
+    One sample swings by tens of MB from turn to turn (allocator arenas, the LLM's buffers), so
+    the start and the end are each the median over one script cycle (`window` turns), and the
+    least-squares slope over all samples says whether memory keeps climbing (a leak) or
+    settles (a plateau).
+    """
+    window = min(window, len(samples) // 2)
+    if window < 1:
+        return {"rss_warm_mb": None, "rss_end_mb": None, "growth": None,
+                "rss_slope_mb_per_100_turns": None}
+    warm = statistics.median(samples[:window])
+    end = statistics.median(samples[-window:])
+    turns = np.arange(len(samples), dtype=np.float64)
+    slope = float(np.polyfit(turns, np.asarray(samples, dtype=np.float64), 1)[0])
+    return {"rss_warm_mb": round(warm, 1), "rss_end_mb": round(end, 1),
+            "growth": round(end / warm - 1, 4),
+            "rss_slope_mb_per_100_turns": round(slope * 100, 2)}
 
 
 def run_soak(config: Config, turns: int, progress: Callable[[str], None] | None = None
@@ -219,17 +241,13 @@ def run_soak(config: Config, turns: int, progress: Callable[[str], None] | None 
         error = f"{type(failure).__name__}: {failure}"
         log.error("event=soak_crashed error=%s", error)
     elapsed = time.perf_counter() - started
-    gc.collect()
-    end_mb = rss_mb()
-    warm = soak.rss_warm_mb
+    memory = rss_trend(soak.rss_samples, len(SCRIPT))
     not_run = max(0, turns - len(soak.records) - soak.unanswered)  # after a crash
     failed = len(soak.failures) + not_run
     return {
         "turns": turns, "completed": len(soak.records), "failed": failed,
         "failures": soak.failures[:20], "crash": error or None,
-        "warmup_turns": soak.warmup,
-        "rss_warm_mb": round(warm, 1) if warm else None, "rss_end_mb": round(end_mb, 1),
-        "growth": round(end_mb / warm - 1, 4) if warm else None,
+        "warmup_turns": soak.warmup, **memory,
         "peak_rss_mb": round(max_rss_mb(), 1),
         "turns_per_min": round(len(soak.records) / (elapsed / 60), 1) if elapsed else None,
         "elapsed_s": round(elapsed, 1),
@@ -245,8 +263,9 @@ def format_soak(result: dict[str, Any]) -> str:
         f"({result['turns_per_min']} turns/min), failed {result['failed']} (target 0)"
         + (f", CRASHED: {result['crash']}" if result["crash"] else ""),
         f"rss after {result['warmup_turns']} warm-up turns {result['rss_warm_mb']} MB, at the end "
-        f"{result['rss_end_mb']} MB: growth "
+        f"{result['rss_end_mb']} MB (medians over one script cycle): growth "
         + (f"{growth * 100:.1f} % (target ≤ 5 %)" if growth is not None else "n/a")
+        + f", trend {result['rss_slope_mb_per_100_turns']} MB per 100 turns"
         + f", peak {result['peak_rss_mb']} MB",
         "sources: " + ", ".join(f"{k} {v}" for k, v in sorted(result["sources"].items())),
         *[f"  failed: {line}" for line in result["failures"][:10]],
