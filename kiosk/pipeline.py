@@ -123,6 +123,7 @@ class VoiceLoop:
         self._speaking = False
         self._turn: asyncio.Task[None] | None = None
         self._cancel_answer = threading.Event()
+        self._synthesising = threading.Event()  # set while a sentence is being synthesised
         self.turns: deque[TurnRecord] = deque(maxlen=MAX_KEPT_TURNS)
 
     async def run(self) -> None:
@@ -210,11 +211,16 @@ class VoiceLoop:
         if self._config.llm.enabled:
             self._acquire("llm")
         return self._engine.answer(text, self._config.pipeline.session_id, on_sentence,
-                                   self._cancel_answer, on_english)
+                                   self._cancel_answer, on_english, self._synthesising)
 
     def _synthesise(self, sentence: str) -> SpeechAudio:
+        """Speech for one sentence; the model pauses meanwhile (the words to be heard first)."""
         self._acquire("tts")
-        return self._tts.synthesize(sentence, detect_language(sentence))
+        self._synthesising.set()
+        try:
+            return self._tts.synthesize(sentence, detect_language(sentence))
+        finally:
+            self._synthesising.clear()
 
     async def _answer(self, record: TurnRecord, heard_at: float) -> None:
         """Generate, synthesise and play one reply, sentence by sentence."""

@@ -105,3 +105,22 @@ def test_rss_trend_tells_a_plateau_from_a_leak() -> None:
     assert leak["growth"] is not None and leak["growth"] > 0.04
     assert leak["rss_slope_mb_per_100_turns"] == pytest.approx(100, rel=0.01)
     assert rss_trend([1000.0], 16)["growth"] is None
+
+
+def test_ttfa_ratio_pairs_turns_of_the_same_input() -> None:
+    from kiosk.diag.bench import paired_ttfa
+
+    def row(name: str, mode: str, ttfa: float, source: str = "llm") -> dict:
+        return {"input": name, "run": 0, "mode": mode, "lang": "en", "source": source,
+                "timings_ms": {"ttfa": ttfa, "asr": 100.0}}
+
+    # Medians of each mode would compare 500 ms (a KB answer) with 3000 ms (a model answer).
+    rows = [row("kb", "streaming", 500, "template"), row("kb", "sequential", 500, "template"),
+            row("a", "streaming", 2800), row("a", "sequential", 3000),
+            row("b", "streaming", 600), row("b", "sequential", 3000)]
+    every = paired_ttfa(rows)
+    assert every["pairs"] == 3 and every["ratio"] == round(3900 / 6500, 3)
+    phrased = paired_ttfa(rows, lambda r: r["source"] == "llm")
+    assert phrased["pairs"] == 2 and phrased["ratio"] == round(3400 / 6000, 3)
+    assert paired_ttfa(rows, minus_asr=True)["streaming"] == round(3600 / 3, 1)
+    assert paired_ttfa([])["ratio"] is None

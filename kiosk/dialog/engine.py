@@ -84,20 +84,23 @@ class DialogEngine:
     def answer(self, text: str, session_id: str = "default",
                on_sentence: SentenceSink | None = None,
                cancel: threading.Event | None = None,
-               on_english: SentenceSink | None = None) -> Reply:
+               on_english: SentenceSink | None = None,
+               yield_to: threading.Event | None = None) -> Reply:
         """Answer one question; `on_sentence` receives each sentence as soon as it is final.
 
         For a Korean question, `on_english` receives the English version of the answer (what
         the fallback voice says) sentence by sentence, as soon as it is known: the facts come
         from the knowledge base, so it need not wait for the model's Korean phrasing.
-        Setting `cancel` (barge-in) stops generation after the current token.
+        Setting `cancel` (barge-in) stops generation after the current token; while
+        `yield_to` is set (speech being synthesised) the model waits between tokens.
         """
         started = time.perf_counter()
         text = " ".join(text.split())[: self._config.dialog.max_input_chars]
         lang = retrieval.detect_language(text)
         session = self.sessions.get(session_id)
         english = _Once(on_english if lang == "ko" else None)
-        reply = self._decide(text, lang, session.recent_places(), on_sentence, cancel, english)
+        reply = self._decide(text, lang, session.recent_places(), on_sentence,
+                             (cancel, yield_to), english)
         if lang == "ko":
             reply = dataclasses.replace(reply, answer_en=self._in_english(reply))
             english.send(reply.answer_en)
@@ -113,7 +116,8 @@ class DialogEngine:
         return reply
 
     def _decide(self, text: str, lang: str, history: list[str],
-                on_sentence: SentenceSink | None, cancel: threading.Event | None,
+                on_sentence: SentenceSink | None,
+                control: tuple[threading.Event | None, threading.Event | None],
                 english: _Once) -> Reply:
         if not text:
             return Reply(answers.help_text(lang), lang, (), "refusal", Intent.HELP.value)
@@ -141,7 +145,7 @@ class DialogEngine:
             return Reply(template, lang, (place.code,), "template", intent.value,
                          guard="kb-answer")
         english.send(answers.compose(place, intent, "en", self.kb))
-        return self._phrase(text, lang, place, intent, template, on_sentence, cancel)
+        return self._phrase(text, lang, place, intent, template, on_sentence, *control)
 
     def _in_english(self, reply: Reply) -> str:
         """The same answer in English, from the KB (what a fallback voice can say clearly)."""
@@ -186,7 +190,8 @@ class DialogEngine:
                                   directions=tuple(directions))
 
     def _phrase(self, text: str, lang: str, place: Place, intent: Intent, template: str,
-                on_sentence: SentenceSink | None, cancel: threading.Event | None) -> Reply:
+                on_sentence: SentenceSink | None, cancel: threading.Event | None,
+                yield_to: threading.Event | None) -> Reply:
         """Let the model phrase the facts; fall back to the template on any doubt."""
         facts = " ".join(answers.facts(place, intent, lang, self.kb))
         prompt = build_prompt(facts, text, self._examples.for_question(intent, lang, place.code))
@@ -198,7 +203,7 @@ class DialogEngine:
         buffer = SentenceBuffer()
         deadline = started + self._config.llm.first_sentence_timeout_s
         try:
-            for piece in self.llm.stream(prompt, STOP):
+            for piece in self.llm.stream(prompt, STOP, yield_to=yield_to):
                 timings.setdefault("llm_first_token", (time.perf_counter() - started) * 1000)
                 if not reply.accept(buffer.feed(piece)) or (cancel and cancel.is_set()):
                     break

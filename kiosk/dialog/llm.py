@@ -23,11 +23,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from kiosk.config import Config, LlmConfig
+from kiosk.dialog.compute import ComputeThread
 from kiosk.errors import ModelError
 
 log = logging.getLogger(__name__)
 
 GGUF_MAGIC = b"GGUF"
+YIELD_POLL_S = 0.005
 
 
 @contextlib.contextmanager
@@ -89,6 +91,7 @@ class LanguageModel:
             self._lora = config.model_path(config.llm.lora)
         self._llama = None  # type: ignore[var-annotated]
         self.load_ms: float | None = None
+        self.compute = ComputeThread("llm")
 
     def configure(self, llm: LlmConfig) -> None:
         """Adopt new generation settings (config reload); the loaded model stays as it is."""
@@ -112,6 +115,9 @@ class LanguageModel:
         return self._llama is not None
 
     def load(self) -> None:
+        self.compute.call(self._load)
+
+    def _load(self) -> None:
         with self._load_lock:
             if self._llama is not None:
                 return
@@ -139,6 +145,9 @@ class LanguageModel:
             log.info("event=model_load model=llm name=%s load_ms=%.0f", self.name, self.load_ms)
 
     def unload(self) -> None:
+        self.compute.call(self._unload)
+
+    def _unload(self) -> None:
         with self._load_lock:
             if self._llama is None:
                 return
@@ -148,10 +157,24 @@ class LanguageModel:
             log.info("event=model_unload model=llm name=%s", self.name)
 
     def stream(self, prompt: str, stop: list[str], max_tokens: int | None = None,
-               deadline_s: float | None = None) -> Iterator[str]:
-        """Yield text pieces of a greedy completion; stops at `stop`, max_tokens or deadline."""
+               deadline_s: float | None = None,
+               yield_to: threading.Event | None = None) -> Iterator[str]:
+        """Yield text pieces of a greedy completion; stops at `stop`, max_tokens or deadline.
+
+        The tokens are computed on the model's own thread (see `compute.py`), whoever calls.
+        While `yield_to` is set the model waits between tokens: the voice loop sets it while
+        it synthesises a sentence, so on a small CPU the words about to be heard get the
+        cores, and the model catches up while they play.
+        """
         self.load()
+        yield from self.compute.iterate(
+            lambda: self._generate(prompt, stop, max_tokens, deadline_s, yield_to))
+
+    def _generate(self, prompt: str, stop: list[str], max_tokens: int | None,
+                  deadline_s: float | None,
+                  yield_to: threading.Event | None) -> Iterator[str]:
         deadline = time.monotonic() + (deadline_s or self._config.timeout_s)
+        assert self._llama is not None
         pieces = self._llama(
             prompt,
             max_tokens=max_tokens or self._config.max_tokens,
@@ -170,5 +193,7 @@ class LanguageModel:
                     log.warning("event=llm_timeout timeout_s=%.1f",
                                 deadline_s or self._config.timeout_s)
                     return
+                while yield_to is not None and yield_to.is_set() and time.monotonic() < deadline:
+                    time.sleep(YIELD_POLL_S)
         finally:
             pieces.close()
