@@ -214,14 +214,23 @@ def rss_trend(samples: list[float], window: int) -> dict[str, float | None]:
     window = min(window, len(samples) // 2)
     if window < 1:
         return {"rss_warm_mb": None, "rss_end_mb": None, "growth": None,
-                "rss_slope_mb_per_100_turns": None}
+                "rss_slope_mb_per_100_turns": None,
+                "rss_slope_second_half_mb_per_100_turns": None}
     warm = statistics.median(samples[:window])
     end = statistics.median(samples[-window:])
-    turns = np.arange(len(samples), dtype=np.float64)
-    slope = float(np.polyfit(turns, np.asarray(samples, dtype=np.float64), 1)[0])
+    later = samples[len(samples) // 2:]
     return {"rss_warm_mb": round(warm, 1), "rss_end_mb": round(end, 1),
             "growth": round(end / warm - 1, 4),
-            "rss_slope_mb_per_100_turns": round(slope * 100, 2)}
+            "rss_slope_mb_per_100_turns": round(_slope(samples) * 100, 2),
+            "rss_slope_second_half_mb_per_100_turns": round(_slope(later) * 100, 2)}
+
+
+def _slope(samples: list[float]) -> float:
+    """Least-squares MB per turn."""
+    if len(samples) < 2:
+        return 0.0
+    turns = np.arange(len(samples), dtype=np.float64)
+    return float(np.polyfit(turns, np.asarray(samples, dtype=np.float64), 1)[0])
 
 
 def run_soak(config: Config, turns: int, progress: Callable[[str], None] | None = None
@@ -265,7 +274,8 @@ def format_soak(result: dict[str, Any]) -> str:
         f"rss after {result['warmup_turns']} warm-up turns {result['rss_warm_mb']} MB, at the end "
         f"{result['rss_end_mb']} MB (medians over one script cycle): growth "
         + (f"{growth * 100:.1f} % (target ≤ 5 %)" if growth is not None else "n/a")
-        + f", trend {result['rss_slope_mb_per_100_turns']} MB per 100 turns"
+        + f", trend {result['rss_slope_mb_per_100_turns']} MB per 100 turns "
+        f"({result['rss_slope_second_half_mb_per_100_turns']} in the second half)"
         + f", peak {result['peak_rss_mb']} MB",
         "sources: " + ", ".join(f"{k} {v}" for k, v in sorted(result["sources"].items())),
         *[f"  failed: {line}" for line in result["failures"][:10]],
