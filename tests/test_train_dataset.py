@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import replace
+from typing import get_args
 
 import pytest
 
 from kiosk.campus.knowledge import KnowledgeBase
-from kiosk.config import load_config
+from kiosk.config import QuestionKind, load_config
 from kiosk.dialog.engine import DialogEngine
 from kiosk.dialog.prompt import END, build_prompt
 from kiosk.train import dataset, metrics, phrasings
@@ -34,7 +35,7 @@ class Capture:
         self.prompts: list[str] = []
 
     def stream(self, prompt: str, stop: list[str], max_tokens: int | None = None,
-               deadline_s: float | None = None) -> Iterator[str]:
+               deadline_s: float | None = None, yield_to: object = None) -> Iterator[str]:
         self.prompts.append(prompt)
         return iter(())
 
@@ -42,7 +43,8 @@ class Capture:
 def test_prompts_are_what_the_engine_sends_with_few_shot_0(built, kb) -> None:
     train, val, _ = built
     config = load_config()
-    config = config.model_copy(update={"llm": config.llm.model_copy(update={"few_shot": 0})})
+    config = config.model_copy(update={"llm": config.llm.model_copy(update={
+        "few_shot": 0, "phrased_kinds": list(get_args(QuestionKind))})})
     capture = Capture()
     engine = DialogEngine(config, kb=kb, llm=capture)  # type: ignore[arg-type]
     rows = train[::40] + val[::40] + [r for r in train + val if r.kind == "followup"][:6]

@@ -296,6 +296,10 @@ class GuardedReply:
                 self.completed = True
                 self._say(sentence)
 
+    def answers_question(self) -> bool:
+        """The sentences spoken so far state every fact the question asked for."""
+        return bool(self.spoken) and not self._missing()
+
     def _say(self, sentence: str) -> None:
         self.spoken.append(sentence)
         if self._on_sentence:

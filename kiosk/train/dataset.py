@@ -23,11 +23,12 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import get_args
 
 from kiosk.campus import answers
 from kiosk.campus.knowledge import KnowledgeBase, Place
 from kiosk.campus.retrieval import Intent
-from kiosk.config import Config, load_config
+from kiosk.config import Config, QuestionKind, load_config
 from kiosk.dialog import guard
 from kiosk.dialog.engine import DialogEngine, GuardedReply
 from kiosk.dialog.prompt import END, build_prompt
@@ -72,16 +73,19 @@ class PromptRecorder:
         self.prompt: str | None = None
 
     def stream(self, prompt: str, stop: list[str], max_tokens: int | None = None,
-               deadline_s: float | None = None) -> Iterator[str]:
+               deadline_s: float | None = None, yield_to: object = None) -> Iterator[str]:
         self.prompt = prompt
         return iter(())
 
 
 def recording_engine(kb: KnowledgeBase | None = None,
                      config: Config | None = None) -> tuple[DialogEngine, PromptRecorder]:
-    """A DialogEngine configured as the trained adapter runs it (few_shot 0, LLM on)."""
+    """A DialogEngine configured as the trained adapter runs it (few_shot 0, LLM on), for
+    every question kind: the adapter is trained on all of them, whatever `phrased_kinds`
+    the kiosk later leaves to the model."""
     config = config or load_config()
-    llm_config = config.llm.model_copy(update={"few_shot": 0, "enabled": True})
+    llm_config = config.llm.model_copy(update={"few_shot": 0, "enabled": True,
+                                               "phrased_kinds": list(get_args(QuestionKind))})
     config = config.model_copy(update={"llm": llm_config})
     recorder = PromptRecorder()
     return DialogEngine(config, kb=kb, llm=recorder), recorder  # type: ignore[arg-type]
@@ -143,18 +147,19 @@ class Asker:
 
 def guarded(engine: DialogEngine, facts: str, lang: str, place: Place, intent: Intent,
             answer: str) -> str:
-    """`answer` as the engine's GuardedReply would release it ("" when nothing passes).
+    """`answer` as the engine's GuardedReply would release it; "" when nothing passes or what
+    passes does not state the asked-for facts (a training target must answer by itself, with
+    no KB sentence added at run time).
 
-    Uses the engine's private `_requirements`/`_mentions` on purpose: the point is to apply
+    Uses the engine's own requirements and mention finder on purpose: the point is to apply
     exactly the run-time guard, not a copy of it.
     """
     reply = GuardedReply(facts, lang, engine.requirements(place, intent, lang),
-                         engine.mentions, None)
+                         engine.mentions, None, template="")
     buffer = SentenceBuffer()
     if reply.accept(buffer.feed(answer)):
         reply.accept(buffer.flush())
-    reply.finish()
-    return " ".join(reply.spoken)
+    return " ".join(reply.spoken) if reply.answers_question() else ""
 
 
 def _row_id(prompt: str, completion: str) -> str:
