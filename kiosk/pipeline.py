@@ -30,6 +30,7 @@ from kiosk.campus.retrieval import detect_language
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine, Reply
 from kiosk.errors import AudioError, KioskError
+from kiosk.governor import release_memory
 from kiosk.messages import ASR_RATE_HZ, SpeechAudio, Transcript, Utterance
 from kiosk.speech.asr import Transcriber
 from kiosk.speech.tts import Speaker
@@ -194,6 +195,9 @@ class VoiceLoop:
             finally:
                 self._speaking = False
                 self._on_state("listening")
+            # Hand the turn's freed heap back to the OS (11 ms): months of turns of every
+            # size otherwise leave glibc's arenas fragmented and the RSS creeping up.
+            await asyncio.to_thread(release_memory)
             self.turns.append(record)
             try:
                 self._on_turn(record)

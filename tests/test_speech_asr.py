@@ -134,3 +134,28 @@ def test_a_clip_longer_than_the_window_is_heard_whole(config, data_dir):
     assert transcriber.window_s(len(both) / 16000) > 5
     text = transcriber.transcribe(both).text.lower()
     assert "plaza" in text and "library" in text
+
+
+@pytest.mark.parametrize(
+    ("text", "audio_s", "recited"),
+    [
+        ("퓨전테크,", 3.8, True),              # the soak's failure: an English question
+        ("Hanyang Plaza, Paiknam Library", 8.0, True),
+        ("Hanyang Plaza", 2.4, False),         # a visitor saying just a name
+        ("퓨전테크", 1.2, False),
+        ("How long does it take to walk to Paiknam Library?", 3.8, False),
+        ("", 3.0, False),
+    ],
+)
+def test_prompt_recitation_is_recognised(text, audio_s, recited):
+    from kiosk.speech.asr import looks_recited
+
+    prompt = "애지문, 퓨전테크센터, 퓨전테크, Hanyang Plaza, Paiknam Library"
+    assert looks_recited(text, prompt, audio_s) is recited
+
+
+def test_a_recited_prompt_is_decoded_again_without_it(transcriber, data_dir):
+    """Whatever Whisper does with a prompt of only campus names, the English question is heard."""
+    audio = WavSource(data_dir / "how_long_to_paiknam_library.wav").samples
+    result = transcriber.transcribe(audio, hotwords="퓨전테크센터, 퓨전테크, 한양플라자")
+    assert result.lang == "en" and "library" in result.text.lower()

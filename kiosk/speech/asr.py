@@ -52,6 +52,8 @@ only of prompt words with at least this no-speech probability is dropped."""
 _NO_SPEECH_DROP = 0.6
 _LOW_LOGPROB = -1.0
 """Whisper's own rule: no-speech prob above 0.6 *and* mean log-prob below -1 means noise."""
+_RECITED_S_PER_WORD = 1.5
+_RECITED_MIN_AUDIO_S = 2.0
 _MAX_COMPRESSION_RATIO = 2.4
 """Whisper's rule for a decoding stuck in a loop (text that gzip shrinks this much)."""
 _WHISPER_WINDOW_S = 30
@@ -59,6 +61,21 @@ _FRAMES_PER_S = 100
 _MIN_AUDIO_S = 0.1
 _MAX_LENGTH = 448        # Whisper's decoder context, prompt included
 _MAX_NEW_TOKENS = 160    # a 15 s utterance is far shorter
+
+
+def looks_recited(text: str, prompt: str, audio_s: float) -> bool:
+    """Text made only of prompt words, far too short for the audio's length.
+
+    People say 2-4 words a second; a bare place name ("퓨전테크", "Hanyang Plaza") fills a
+    second or so. Only prompt words at more than 1.5 s per word suggests Whisper copied its
+    prompt. The caller only decodes again (without the prompt) on this, so a visitor who did
+    say just a long name loses nothing but ~0.1 s.
+    """
+    words = _normalise(text).split()
+    if not words or audio_s < _RECITED_MIN_AUDIO_S:
+        return False
+    prompt_words = set(_normalise(prompt).split())
+    return set(words) <= prompt_words and audio_s / len(words) > _RECITED_S_PER_WORD
 
 
 def _compression_ratio(text: str) -> float:
@@ -141,6 +158,16 @@ class Transcriber:
         encoded = self._encode(audio)
         lang = language or self._pick_language(encoded)
         text, no_speech, logprob = self._decode(encoded, lang, hotwords)
+        if hotwords and looks_recited(text, hotwords, audio_s):
+            # A few campus names for seconds of speech: Whisper read its prompt instead of
+            # listening (seen once in 2500 soak turns: an English question heard as "퓨전테크,").
+            # Decode again without the prompt, in each allowed language, and keep the likeliest.
+            log.info("event=asr_recited lang=%s chars=%d audio_s=%.2f", lang, len(text), audio_s)
+            choices = [language] if language else self._cfg.languages
+            lang, (text, no_speech, logprob) = max(
+                ((code, self._decode(encoded, code, None)) for code in choices),
+                key=lambda found: found[1][2])
+            hotwords = None
         reason = self._reject_reason(text, no_speech, logprob, hotwords or "")
         asr_ms = (time.perf_counter() - started) * 1000
         log.info(
