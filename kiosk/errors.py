@@ -40,3 +40,10 @@ class BudgetError(KioskError):
     """A model cannot fit in the configured memory budget."""
 
     exit_code = 7
+
+
+def one_line(error: BaseException) -> str:
+    """The first line of an error's message, or its type name when the message is empty: what
+    a log line or a one-line CLI error shows."""
+    text = (str(error).strip().splitlines() or [""])[0]
+    return text or type(error).__name__

@@ -24,7 +24,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kiosk.config import REPO_ROOT
-from kiosk.errors import ModelError
+from kiosk.errors import ModelError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +75,7 @@ def load_manifest(path: Path = MANIFEST_PATH) -> Manifest:
     except FileNotFoundError:
         raise ModelError(f"model manifest not found: {path}") from None
     except (tomllib.TOMLDecodeError, ValidationError) as error:
-        first = str(error).splitlines()[0]
-        raise ModelError(f"model manifest {path} is invalid: {first}") from None
+        raise ModelError(f"model manifest {path} is invalid: {one_line(error)}") from None
 
 
 def sha256_of(path: Path) -> str:

@@ -29,7 +29,7 @@ from kiosk.audio.wavio import resample
 from kiosk.campus.retrieval import detect_language
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine, Reply
-from kiosk.errors import AudioError, KioskError
+from kiosk.errors import AudioError, KioskError, one_line
 from kiosk.governor import release_memory
 from kiosk.messages import ASR_RATE_HZ, SpeechAudio, Transcript, Utterance
 from kiosk.speech.asr import Transcriber
@@ -189,8 +189,7 @@ class VoiceLoop:
                 await self._turn
             except* Exception as errors:  # one bad turn never ends the loop
                 for error in _leaves(errors):
-                    log.error("event=turn_error error=%s", str(error).splitlines()[0]
-                              if str(error) else type(error).__name__)
+                    log.error("event=turn_error error=%s", one_line(error))
                     self._on_error(type(error).__name__, str(error))
             finally:
                 self._speaking = False
@@ -202,8 +201,7 @@ class VoiceLoop:
             try:
                 self._on_turn(record)
             except Exception as error:  # a reporting hook (stdout on a full disk) is not a turn
-                log.error("event=turn_report_error error=%s", str(error).splitlines()[0]
-                          if str(error) else type(error).__name__)
+                log.error("event=turn_report_error error=%s", one_line(error))
 
     def _transcribe(self, utterance: Utterance) -> Transcript:
         self._on_state("thinking")

@@ -21,7 +21,7 @@ import psutil
 
 from kiosk.config import Config, load_config
 from kiosk.diag.wer import cer, wer
-from kiosk.errors import ConfigError
+from kiosk.errors import ConfigError, one_line
 from kiosk.messages import ASR_RATE_HZ, Lang
 
 log = logging.getLogger(__name__)
@@ -51,11 +51,6 @@ class Check:
 
     def as_json(self) -> dict[str, str]:
         return asdict(self)
-
-
-def one_line(error: BaseException) -> str:
-    text = (str(error).strip().splitlines() or [""])[0]
-    return text or type(error).__name__
 
 
 def exit_code(checks: list[Check]) -> int:

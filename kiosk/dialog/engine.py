@@ -34,7 +34,7 @@ from kiosk.dialog.history import SessionStore, Turn
 from kiosk.dialog.llm import LanguageModel
 from kiosk.dialog.prompt import INSTRUCTIONS, STOP, build_prompt
 from kiosk.dialog.sentences import SentenceBuffer, split_sentences
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, one_line
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ class DialogEngine:
         lang = retrieval.detect_language(text)
         session = self.sessions.get(session_id)
         english = _Once(on_english if lang == "ko" else None)
-        reply = self._decide(text, lang, session.recent_places(), on_sentence,
-                             (cancel, yield_to), english)
+        reply = self._decide(text, lang, session.recent_places(), on_sentence, cancel,
+                             yield_to, english)
         if lang == "ko":
             reply = dataclasses.replace(reply, answer_en=self._in_english(reply))
             english.send(reply.answer_en)
@@ -116,9 +116,8 @@ class DialogEngine:
         return reply
 
     def _decide(self, text: str, lang: str, history: list[str],
-                on_sentence: SentenceSink | None,
-                control: tuple[threading.Event | None, threading.Event | None],
-                english: _Once) -> Reply:
+                on_sentence: SentenceSink | None, cancel: threading.Event | None,
+                yield_to: threading.Event | None, english: _Once) -> Reply:
         if not text:
             return Reply(answers.help_text(lang), lang, (), "refusal", Intent.HELP.value)
         intent = retrieval.classify_intent(text, lang)
@@ -145,7 +144,8 @@ class DialogEngine:
             return Reply(template, lang, (place.code,), "template", intent.value,
                          guard="kb-answer")
         english.send(answers.compose(place, intent, "en", self.kb))
-        return self._phrase(text, lang, place, intent, template, on_sentence, *control)
+        return self._phrase(text, lang, place, intent, template, on_sentence, cancel,
+                            yield_to)
 
     def _in_english(self, reply: Reply) -> str:
         """The same answer in English, from the KB (what a fallback voice can say clearly)."""
@@ -213,7 +213,7 @@ class DialogEngine:
             else:
                 reply.accept(buffer.flush())
         except (KioskError, RuntimeError, ValueError, OSError) as error:
-            log.error("event=llm_error error=%s", str(error).splitlines()[0])
+            log.error("event=llm_error error=%s", one_line(error))
             failure = "llm-error"
         timings["llm"] = (time.perf_counter() - started) * 1000
         if reply.spoken:  # already handed on to be spoken: that is the reply

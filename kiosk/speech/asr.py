@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.config import Config
-from kiosk.errors import ModelError
+from kiosk.errors import ModelError, one_line
 from kiosk.messages import ASR_RATE_HZ, Lang, Transcript
 
 log = logging.getLogger(__name__)
@@ -123,8 +123,8 @@ class Transcriber:
                 local_files_only=True,
             )
         except Exception as error:  # ctranslate2 raises RuntimeError/ValueError with details
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise ModelError(f"model error: cannot load Whisper model {path}: {first}") from None
+            raise ModelError(f"model error: cannot load Whisper model {path}: "
+                             f"{one_line(error)}") from None
         log.info(
             "event=asr_loaded path=%s device=%s compute_type=%s load_ms=%.0f",
             path, self._cfg.device, self._cfg.compute_type,

@@ -28,7 +28,7 @@ import numpy as np
 
 from kiosk.audio.wavio import read_wav
 from kiosk.config import Config
-from kiosk.errors import AudioError, ModelError
+from kiosk.errors import AudioError, ModelError, one_line
 from kiosk.messages import Lang, SpeechAudio
 from kiosk.speech.romanize import romanize
 
@@ -151,8 +151,8 @@ class Speaker:
         try:
             voice = PiperVoice.load(model, config_path=config_json)
         except Exception as error:  # onnxruntime / json / KeyError from a bad voice file
-            first = (str(error).strip().splitlines() or [type(error).__name__])[0]
-            raise ModelError(f"model error: cannot load TTS voice {model}: {first}") from None
+            raise ModelError(f"model error: cannot load TTS voice {model}: "
+                             f"{one_line(error)}") from None
         log.info(
             "event=tts_loaded lang=%s voice=%s rate_hz=%d load_ms=%.0f",
             lang, model.name, voice.config.sample_rate, (time.perf_counter() - started) * 1000,

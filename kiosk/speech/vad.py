@@ -24,7 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from kiosk.config import VadConfig
-from kiosk.errors import ModelError
+from kiosk.errors import ModelError, one_line
 from kiosk.messages import ASR_RATE_HZ, Utterance
 
 log = logging.getLogger(__name__)
@@ -61,8 +61,8 @@ class SileroVad:
                 str(path), sess_options=options, providers=["CPUExecutionProvider"]
             )
         except Exception as error:  # onnxruntime raises its own Fail/InvalidProtobuf types
-            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error)
-            raise ModelError(f"model error: cannot load VAD model {path}: {first}") from None
+            raise ModelError(f"model error: cannot load VAD model {path}: "
+                             f"{one_line(error)}") from None
         names = {i.name for i in self._session.get_inputs()}
         if names != {"input", "state", "sr"}:
             raise ModelError(
