@@ -40,6 +40,14 @@ def test_english_round_trip(speaker, transcriber):
     assert wer(text, heard.text) < 0.2, heard.text
 
 
+def test_voice_session_keeps_no_per_length_buffers(speaker):
+    """Each sentence is a new input length; onnxruntime's arena and memory patterns would
+    keep buffers for every one of them for the life of the process (the soak's RSS creep)."""
+    speaker.synthesize("Hello.", "en")
+    options = speaker._voices["en"].session.get_session_options()
+    assert not options.enable_cpu_mem_arena and not options.enable_mem_pattern
+
+
 def test_empty_text_gives_empty_audio(speaker):
     speech = speaker.synthesize("  ", "en")
     assert len(speech.samples) == 0 and speech.rate_hz == 22050

@@ -16,6 +16,7 @@ romanised Hangul with the English voice ("한양플라자" → "hanyangpeullaja"
 from __future__ import annotations
 
 import gc
+import json
 import logging
 import shutil
 import subprocess
@@ -138,6 +139,7 @@ class Speaker:
 
     def _load_voice(self, lang: Lang, name: str) -> Any:
         from piper import PiperVoice
+        from piper.config import PiperConfig
 
         model = self._config.model_path(name)
         config_json = Path(f"{model}.json")
@@ -149,7 +151,8 @@ class Speaker:
                 )
         started = time.perf_counter()
         try:
-            voice = PiperVoice.load(model, config_path=config_json)
+            settings = PiperConfig.from_dict(json.loads(config_json.read_text(encoding="utf-8")))
+            voice = PiperVoice(config=settings, session=_voice_session(model))
         except Exception as error:  # onnxruntime / json / KeyError from a bad voice file
             raise ModelError(f"model error: cannot load TTS voice {model}: "
                              f"{one_line(error)}") from None
@@ -158,3 +161,20 @@ class Speaker:
             lang, model.name, voice.config.sample_rate, (time.perf_counter() - started) * 1000,
         )
         return voice
+
+
+def _voice_session(model: Path) -> Any:
+    """The voice's onnxruntime session, without onnxruntime's per-shape memory caches.
+
+    Why: every sentence is a new input length. With the defaults (the CPU arena and memory
+    patterns, which is what ``PiperVoice.load`` uses) the session keeps buffers for each new
+    length and never returns them, so a long-running kiosk's RSS creeps up turn after turn.
+    """
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.enable_cpu_mem_arena = False
+    options.enable_mem_pattern = False
+    options.log_severity_level = 3
+    return ort.InferenceSession(str(model), sess_options=options,
+                                providers=["CPUExecutionProvider"])
