@@ -92,6 +92,24 @@ def test_answer_contains_facts(
         assert fact in text, (fact, text)
 
 
+@pytest.mark.parametrize("lang", LANGS)
+def test_where_answers_lead_with_the_walk_time(kb: KnowledgeBase, lang: str) -> None:
+    """The short sentence (name, number, minutes) comes first: it is what a visitor decides
+    on, and the voice loop can speak it while the model still writes the long route."""
+    from kiosk.dialog.sentences import split_sentences
+
+    for place in kb.places:
+        if place.code == "104" or not place.code.isdigit():
+            continue  # the gate and the station: the route itself says "right here"
+        text = compose(place, Intent.LOCATION, lang, kb)
+        first, *rest = split_sentences(text)
+        minutes = str(place.minutes_from_gate)
+        assert rest and (minutes in first or "바로" in first or "right at" in first), text
+        assert place.code in first, text
+        route = place.route_ko if lang == "ko" else place.route_en
+        assert route not in first and route in " ".join(rest), text
+
+
 def test_korean_particles() -> None:
     assert josa("한양플라자(105번)", "은/는") == "한양플라자(105번)는"
     assert josa("본관", "이/가") == "본관이"

@@ -139,18 +139,16 @@ def _route(place: Place, lang: Lang) -> str:
     return f"{_cap(name)}: " + route[:1].lower() + route[1:]
 
 
-def _walk_short(place: Place, lang: Lang) -> str:
-    """Minutes as a tail sentence after a route that already named the place."""
-    m = place.minutes_from_gate
-    if place.code == "104":
-        return ""
-    if lang == "ko":
-        return "애지문에서 바로예요." if m == 0 else f"애지문에서 걸어서 약 {m}분 걸려요."
-    return (
-        "It's right at Aeji Gate."
-        if m == 0
-        else f"It's about {_minutes_en(m)} on foot from Aeji Gate."
-    )
+def _where(place: Place, lang: Lang) -> str:
+    """Where a place is: the short sentence (name, number, minutes) first, then the way.
+
+    Why this order: the walk time is what a visitor decides on, and a short first sentence
+    is spoken while the model is still writing the long route sentence (streaming TTFA).
+    """
+    if not place.code.isdigit() or place.code == "104":
+        return _route(place, lang)  # the gate and the station: their route says "right here"
+    route = place.route_ko if lang == "ko" else place.route_en
+    return f"{_walk(place, lang)} {route}"
 
 
 def _walk(place: Place, lang: Lang) -> str:
@@ -258,7 +256,7 @@ def _features(place: Place, lang: Lang) -> str:
 def compose(place: Place, intent: Intent, lang: Lang, kb: KnowledgeBase) -> str:
     """A complete 1-3 sentence answer about ``place`` for ``intent`` in ``lang``."""
     if intent in (Intent.LOCATION, Intent.ROUTE, Intent.UNKNOWN):
-        return f"{_route(place, lang)} {_walk_short(place, lang)}".strip()
+        return _where(place, lang)
     if intent is Intent.CODE:
         return _code(place, lang)
     if intent is Intent.WALK_TIME:

@@ -171,8 +171,10 @@ class DialogEngine:
         if intent in (Intent.LOCATION, Intent.ROUTE):
             route = place.route_ko if lang == "ko" else place.route_en
             places |= self.mentions.codes(route) - {place.code, self.kb.gate.code, "station"}
-            if not places and place.minutes_from_gate:
-                numbers.add(str(place.minutes_from_gate))
+            if not places:  # no building on the way: the way itself must be said
+                if place.minutes_from_gate:
+                    numbers.add(str(place.minutes_from_gate))
+                words.add(_route_word(route, lang))
         if intent is Intent.FLOORS and place.floors_above:
             numbers.add(str(place.floors_above))
         directions: list[tuple[str, frozenset[str]]] = []
@@ -182,9 +184,10 @@ class DialogEngine:
                 n.direction_ko if lang == "ko" else n.direction_en))) for n in place.neighbours]
         if intent is Intent.FEATURES:
             features = place.features_ko if lang == "ko" else place.features_en
-            words.update(_key_word(f, lang) for f in features)
+            words.update(_key_word(f, lang, place.name(lang)) for f in features)
         if intent is Intent.CATEGORY:
-            words.add(_key_word(place.category_ko if lang == "ko" else place.category_en, lang))
+            category = place.category_ko if lang == "ko" else place.category_en
+            words.add(_key_word(category, lang, place.name(lang)))
         return guard.Requirements(numbers=frozenset(numbers), places=frozenset(places),
                                   words=frozenset(w for w in words if w),
                                   directions=tuple(directions))
@@ -238,13 +241,31 @@ class _Once:
             self._sink = None
 
 
-def _key_word(phrase: str, lang: str) -> str:
+def _key_word(phrase: str, lang: str, name: str) -> str:
     """The word of a feature/category phrase that an answer must say: the English head noun
-    (last word, "student club rooms" → "rooms") or the whole Korean compound."""
+    (last word, "student club rooms" → "rooms") or the whole Korean compound. A word of the
+    place's own name proves nothing ("an indoor gymnasium" at the Olympic Gymnasium →
+    "indoor", else "The Olympic Gymnasium is 2 minutes away" would pass for its facilities)."""
     if lang == "ko":
         return phrase.split("(")[0].strip()
-    words = re.findall(r"[A-Za-z]+", phrase)
-    return words[-1] if words else ""
+    own = {w.lower() for w in re.findall(r"[A-Za-z]+", name)}
+    words = [w for w in re.findall(r"[A-Za-z]+", phrase) if w.lower() not in _GLUE]
+    telling = [w for w in words if w.lower() not in own]
+    return (telling or words or [""])[-1]
+
+
+_GLUE = frozenset({"a", "an", "the", "of", "and", "for", "with", "in", "on", "at", "to"})
+_ROUTE_WORDS = {"en": ("hill", "left", "right", "front", "behind", "below", "above"),
+                "ko": ("언덕", "왼쪽", "왼편", "오른쪽", "오른편", "앞", "뒤", "아래", "위")}
+
+
+def _route_word(route: str, lang: str) -> str:
+    """The first landmark or turn of a route that names no building ("go over the hill",
+    "on your left"): a "where is" answer that only gives the minutes has not said where."""
+    text = guard.NOT_A_DIRECTION.sub(" ", route.lower()) if lang == "en" else route
+    found = [(m.start(), word) for word in _ROUTE_WORDS[lang]
+             if (m := re.search(rf"\b{word}\b" if lang == "en" else word, text))]
+    return min(found)[1] if found else ""
 
 
 class GuardedReply:
