@@ -75,6 +75,34 @@ def test_an_ungrounded_second_sentence_ends_the_reply_and_the_answer_stays_compl
     assert "45" not in " ".join(heard) and "6 minutes" in " ".join(heard)
 
 
+@pytest.mark.parametrize(("code", "lang", "way"), [("802", "en", "hill"), ("802", "ko", "언덕"),
+                                                   ("105", "en", "left")])
+def test_minutes_alone_do_not_answer_where_a_place_is(engine: DialogEngine, code: str,
+                                                      lang: str, way: str) -> None:
+    """A route that names no building: the model stopping after the walk time has not said
+    where the place is, so the KB's route sentence follows."""
+    place = engine.kb.by_code(code)
+    assert place is not None
+    walk = answers.compose(place, Intent.LOCATION, lang, engine.kb).split(". ")[0] + "."
+    heard: list[str] = []
+    reply = guarded(engine, code, Intent.LOCATION, lang, heard)
+    reply.accept([walk])
+    assert not reply.answers_question()
+    reply.finish()
+    assert reply.completed and heard[0] == walk and way in " ".join(heard[1:])
+
+
+def test_the_place_name_does_not_count_as_its_facilities(engine: DialogEngine) -> None:
+    """"What's inside?" about the Olympic Gymnasium ("an indoor gymnasium"): its name already
+    says gymnasium, so an answer giving only the walk time is completed from the KB."""
+    heard: list[str] = []
+    reply = guarded(engine, "306", Intent.FEATURES, "en", heard)
+    reply.accept(["The Olympic Gymnasium (building 306) is about 2 minutes on foot from Aeji Gate."])
+    assert not reply.answers_question()
+    reply.finish()
+    assert "indoor" in " ".join(heard)
+
+
 class BreaksAfter:
     """The real model's stream, cut by an exception or a stall after `pieces` pieces."""
 
