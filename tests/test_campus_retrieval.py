@@ -58,6 +58,10 @@ def test_normalise_and_particles() -> None:
         ("What's next to the Main Building?", Intent.NEIGHBOURS),
         ("경영관 가는 길 알려주세요", Intent.ROUTE),
         ("How do I get to the Business School?", Intent.ROUTE),
+        ("제6학생생활관 가는 법 알려줘", Intent.ROUTE),
+        ("제5학생생활관에 고시반 있어요?", Intent.FEATURES),
+        ("What's at the fifth dormitory", Intent.FEATURES),
+        ("what is thirty seven times forty eight", Intent.OFFTOPIC),
         ("역사관은 뭐 하는 곳이에요?", Intent.CATEGORY),
         ("What kind of building is Haengwon Park?", Intent.CATEGORY),
         ("FTC 몇 층이야?", Intent.FLOORS),
@@ -146,6 +150,80 @@ def test_find_places_asr_errors(kb: KnowledgeBase, text: str, code: str) -> None
     assert find_places(text, kb) == [code]
 
 
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("where is building one oh five", "105"),
+        ("what is building two oh seven", "207"),
+        ("육백칠 번 건물 어디 있어요", "607"),
+        ("팔백삼 번 건물이 뭐예요", "803"),
+        ("whats the number of the second student dormitory", "804"),
+        ("how far to dormitory number three", "802"),
+        ("hi um how do i get to the sixth dormitory", "809"),
+        ("directions to law building number three", "409"),
+        ("how many floors does law building one have", "407"),
+        ("how do i get to engineering building two", "211"),
+    ],
+)
+def test_spoken_and_reordered_numbers(kb: KnowledgeBase, text: str, code: str) -> None:
+    assert find_places(text, kb) == [code]
+
+
+@pytest.mark.parametrize(
+    ("text", "code"),
+    [
+        ("where is the nursing building", "617"),  # "Nursing School": another head noun
+        ("how many floors is the main hospital building", "610"),
+        ("where is the main stadium", "301"),
+        ("how do i get to the industry academic technology building", "304"),
+        ("I need to get to the ER, how do I get there", "611"),
+    ],
+)
+def test_names_as_visitors_vary_them(kb: KnowledgeBase, text: str, code: str) -> None:
+    assert find_places(text, kb) == [code]
+
+
+@pytest.mark.parametrize(
+    ("text", "codes"),
+    [
+        ("총장실 가야 되는데 어디로 가면 돼요", ["102"]),
+        ("which building is the presidents office in", ["102"]),
+        ("밥 먹을 데 있어요? 푸드코트 어디예요", ["105"]),
+        ("where can I see the statue of the founder", ["101"]),
+        ("Where is the men's dorm?", ["801"]),
+        ("how many floors does the girls dorm have", ["804"]),
+        ("남자 기숙사 어디야", ["801"]),
+        # a facility two places have: both, nearest to the gate first
+        ("where is the convenience store", ["105", "503"]),
+    ],
+)
+def test_place_found_by_what_is_in_it(kb: KnowledgeBase, text: str, codes: list[str]) -> None:
+    assert find_places(text, kb) == codes
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "호그와트 기숙사 어디야",  # an unknown name before the facility: another place's
+        "공과대학 어디야",  # spread over several buildings' facilities: none is the answer
+        "기숙사 어디예요",
+        "where are the lecture rooms",  # every building has them
+        "what's in the east hospital building",  # "hospital main building" is another name
+        "where is the hogwarts hall",
+        "where is the computer science department office",  # not the "science departments"
+    ],
+)
+def test_facility_or_name_variant_never_guesses(kb: KnowledgeBase, text: str) -> None:
+    assert find_places(text, kb) == []
+
+
+def test_names_are_found_before_facilities(kb: KnowledgeBase) -> None:
+    # 503 has a convenience store too, but the visitor named Hanyang Plaza
+    assert find_places("does Hanyang Plaza have a convenience store", kb) == ["105"]
+    # a follow-up about a facility stays with the place under discussion
+    assert find_places("거기 편의점 있어요?", kb, ["501"]) == ["501"]
+
+
 def test_longest_name_wins(kb: KnowledgeBase) -> None:
     assert find_places("병원본관", kb) == ["610"]
     assert find_places("한양여대 도서관", kb) == ["903"]
@@ -228,7 +306,6 @@ def test_follow_ups(kb: KnowledgeBase, text: str, history: list[str], codes: lis
         "스타벅스 어디야",
         "화장실 어디예요",
         "동물병원 어디야",
-        "공과대학 어디야",
         "Is this Hanyang University?",
         "tell me a joke",
         "where is the plaza hotel",

@@ -39,7 +39,7 @@ NAMES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "105": (
         "한양플라자",
         "Hanyang Plaza",
-        ["학생복지관", "한양 플라자", "플라자"],
+        ["학생복지관", "한양 플라자", "플라자", "한플"],
         [
             "HY Plaza",
             "Hanyang Plaza Building",

@@ -42,6 +42,8 @@ INTENT_EN: dict[str, tuple[str, ...]] = {
     ),
     "offtopic": _lines(
         r"""
+        \b(plus|minus|multiplied by|divided by|square root)\b
+        \b(\d+|one|two|three|four|five|six|seven|eight|nine|ten|\w+ty|hundred) times \w+
         \bweather\b
         \brain(ing|y)?\b
         \bsnow(ing)?\b
@@ -154,6 +156,8 @@ INTENT_EN: dict[str, tuple[str, ...]] = {
         r"""
         \bwhat s in\b
         \bwhat is in\b
+        \bwhat s at\b
+        \bwhat is at\b
         \binside\b
         \bwhat can (i|we) do\b
         \bfacilit
@@ -246,7 +250,7 @@ INTENT_KO: dict[str, tuple[str, ...]] = {
     ),
     "route": _words(
         """
-        가는길 가는방법 어떻게가 어떻게갈 어떻게찾아 가려면 길알려 길좀 길을알려 경로 루트
+        가는길 가는방법 가는법 어떻게가 어떻게갈 어떻게찾아 가려면 길알려 길좀 길을알려 경로 루트
         찾아가 데려다 안내해 안내좀 가고싶 갈려면 가야돼 가야해 가야하 가야되 어떻게가요
         어느길 어느쪽으로
         """
@@ -426,7 +430,16 @@ PLACE_NOUNS: frozenset[str] = frozenset(
 OWN_EN: frozenset[str] = frozenset(
     _words(
         """
-        big campus hanyang hyu new old our that this univ university your
+        big campus hanyang hyu main new old our that this univ university your
+        """
+    )
+)
+
+# Korean words that may stand before a facility and still mean ours ("한양대 기숙사").
+OWN_KO: frozenset[str] = frozenset(
+    _words(
+        """
+        한양대 한양대학교 학교 캠퍼스 우리 여기 교내 학내
         """
     )
 )

@@ -18,7 +18,9 @@ from functools import lru_cache
 from typing import Literal
 
 from kiosk.campus import lexicon as lx
+from kiosk.campus.facilities import places_with_facility
 from kiosk.campus.knowledge import KnowledgeBase
+from kiosk.campus.spoken_numbers import spoken_numbers_to_digits
 
 Lang = Literal["ko", "en"]
 
@@ -26,12 +28,19 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _SCRIPT_SPLIT = re.compile(r"(?<=[\uac00-\ud7a3])(?=[a-z0-9])|(?<=[a-z0-9])(?=[\uac00-\ud7a3])")
 _PUNCT = re.compile(r"[^\w\s]|_")
-_ABBREVIATIONS = {"bldg": "building", "bld": "building", "univ": "university", "lib": "library"}
+_ABBREVIATIONS = {"bldg": "building", "bld": "building", "univ": "university", "lib": "library",
+                  "dorm": "dormitory", "dorms": "dormitory"}
+# Acronyms that are ordinary words in lower case ("er" is a hesitation): read before lowering.
+_CASED_ACRONYMS = ((re.compile(r"\bER\b"), "emergency room"),)
+# A name's head noun that visitors swap freely: "the nursing building" for "Nursing School".
+_HEAD_NOUNS = ("building", "hall", "school", "center", "centre", "house")
 _ORIGIN = re.compile(
     r"(애지문|예지문|에지문|한양대역|2번 ?출구|여기)\s*에서"
     r"|\bfrom (the )?(aeji|yeji|hanyang|station|exit|here)"
 )
 _ORIGIN_CODES = ("104", "station")
+# "…있어요?" with no other cue asks whether a place has something.
+_KO_HAS = re.compile(r"[가-힣](도|이|가)?(있어요|있나요|있어|있니|있습니까|있을까요|있죠|있어\?)$")
 _PARTICLES_LONGEST_FIRST = tuple(sorted(lx.PARTICLES, key=len, reverse=True))
 
 
@@ -220,6 +229,7 @@ class _Index:
     generic: frozenset[str]  # compact Latin aliases made only of common nouns
     fuzzy_en: tuple[tuple[str, str, str, tuple[str, ...]], ...]  # compact, phon, code, words
     fuzzy_ko: tuple[tuple[str, str], ...]  # (Hangul-only alias, code)
+    numbered: tuple[tuple[str, frozenset[str], str], ...]  # (number, other words, code)
     codes: frozenset[str]
 
 
@@ -230,9 +240,11 @@ def _index(kb: KnowledgeBase) -> _Index:
     fuzzy_en: dict[str, tuple[str, str, str, tuple[str, ...]]] = {}
     fuzzy_ko: dict[str, str] = {}
     generic: set[str] = set()
+    numbered: set[tuple[str, frozenset[str], str]] = set()
+    cores: dict[str, set[str]] = {}
     for place in kb.places:
         for alias in [place.name_ko, place.name_en, *place.aliases_ko, *place.aliases_en]:
-            toks = _tokens(alias)
+            toks = _tokens(spoken_numbers_to_digits(alias))
             compact = "".join(toks)
             if not compact:
                 continue
@@ -244,18 +256,51 @@ def _index(kb: KnowledgeBase) -> _Index:
                 tokens.setdefault(compact, place.code)
                 if all(t in lx.COMMON_EN for t in toks):
                     generic.add(compact)
+                digits = [t for t in toks if t.isdigit()]
+                if len(digits) == 1 and len(toks) > 1:
+                    numbered.add((digits[0], frozenset(toks) - {digits[0], "the", "of"},
+                                  place.code))
+                core = _core(toks)
+                if core:
+                    cores.setdefault(core, set()).add(place.code)
+                    if digits:  # "Law Building 3" shares "law" but lends it to no variant
+                        cores[core].add("")
                 if len(compact) >= 5 and not any(t.isdigit() or t in _ROMAN for t in toks):
                     fuzzy_en.setdefault(
                         compact, (compact, _phonetic(compact), place.code, tuple(toks))
                     )
+    for core, owners in cores.items():
+        if len(owners) == 1:  # a core two places share ("engineering") names neither
+            for head in _HEAD_NOUNS:
+                variant = core + head
+                if variant not in tokens:
+                    tokens[variant] = next(iter(owners))
+                    if all(t in lx.COMMON_EN for t in _tokens(core)):
+                        generic.add(variant)
     return _Index(
         substr=tuple(sorted(substr.items(), key=lambda kv: -len(kv[0]))),
         tokens=tokens,
         generic=frozenset(generic),
         fuzzy_en=tuple(fuzzy_en.values()),
         fuzzy_ko=tuple(fuzzy_ko.items()),
+        numbered=tuple(sorted(numbered)),
         codes=frozenset(p.code for p in kb.places),
     )
+
+
+def _core(toks: list[str]) -> str:
+    """A Latin name without its number and head noun ("nursing school", "school of nursing",
+    "law building 3" -> "nursing", "nursing", "law"), or "" when nothing distinctive is left."""
+    toks = [t for t in toks if not t.isdigit()]
+    if len(toks) >= 3 and toks[0] in _HEAD_NOUNS and toks[1] == "of":
+        rest = toks[2:]
+    elif len(toks) >= 2 and toks[-1] in _HEAD_NOUNS:
+        rest = toks[:-1]
+    else:
+        return ""
+    if not rest or any(t in lx.GENERIC_EN or not t.isalpha() for t in rest):
+        return ""
+    return "".join(rest)
 
 
 @dataclass(frozen=True)
@@ -317,6 +362,38 @@ def _exact_hits(toks: list[str], compact: str, idx: _Index) -> list[_Hit]:
     return hits
 
 
+def _numbered_hits(toks: list[str], idx: _Index) -> list[_Hit]:
+    """Numbered names in any word order: "the 2 student dormitory", "dormitory number 3" and
+    "law building 3" name "Dormitory 2", "Dormitory 3", "Law Building 3". The number's
+    neighbours (up to four words each side, not past another number) must hold every other
+    word of the name; the name with most such words wins, and a tie between places is no hit."""
+    hits = []
+    offsets = _offsets(toks)
+    for i, tok in enumerate(toks):
+        if not tok.isdigit():
+            continue
+        lo, hi = i, i + 1
+        while lo > max(0, i - 4) and not toks[lo - 1].isdigit():
+            lo -= 1
+        while hi < min(len(toks), i + 5) and not toks[hi].isdigit():
+            hi += 1
+        window = set(toks[lo:hi])
+        fits = [(len(words), code) for number, words, code in idx.numbered
+                if number == tok and words and words <= window]
+        if not fits:
+            continue
+        best = max(size for size, _ in fits)
+        codes = {code for size, code in fits if size == best}
+        if len(codes) != 1:
+            continue
+        code = codes.pop()
+        words = next(w for number, w, c in idx.numbered if number == tok and c == code
+                     and len(w) == best and w <= window)
+        span = [j for j in range(lo, hi) if j == i or toks[j] in words]
+        hits.append(_Hit(offsets[span[0]], offsets[span[-1]] + len(toks[span[-1]]), code, 0))
+    return hits
+
+
 def _other_place(toks: list[str], start: int, end: int, idx: _Index | None = None) -> bool:
     """Words around a common-noun alias that make it another place ("national museum",
     "plaza hotel"); one of our own place names in front is a compound of ours ("hospital
@@ -350,7 +427,8 @@ def _fuzzy_hits(
     for i in range(len(toks)):
         for n in range(1, min(5, len(toks) - i) + 1):
             words = toks[i : i + n]
-            if words[0] in lx.EN_FILLER or words[-1] in lx.EN_FILLER:
+            if words[0] in lx.EN_FILLER or (words[-1] in lx.EN_FILLER
+                                            and words[-1] not in _HEAD_NOUNS):
                 continue
             if not all(w.isascii() and w.isalpha() for w in words):
                 continue
@@ -439,6 +517,12 @@ def _same_head(words: list[str], alias_words: tuple[str, ...]) -> bool:
     if sim < 0.7 and not (sim >= 0.5 and head[:3] == alias_head[:3]):
         return False
     if head == alias_head and len(words) > 1 and len(alias_words) > 1:
+        shared = set(words[:-1]) & set(alias_words[:-1])
+        if shared:  # "east hospital" is not "hospital main": whole words differ, not sounds
+            left = [w for w in words[:-1] if w not in shared]
+            right = [w for w in alias_words[:-1] if w not in shared]
+            return len(left) == len(right) and all(
+                _similar(a, b) >= 0.7 for a, b in zip(left, right, strict=True))
         modifier, alias_modifier = "".join(words[:-1]), "".join(alias_words[:-1])
         return (_similar(modifier, alias_modifier) >= 0.7
                 or _one_consonant_off(modifier, alias_modifier, 4))
@@ -527,9 +611,13 @@ def find_places(text: str, kb: KnowledgeBase, history_codes: Sequence[str] = ())
     if intent in (Intent.OFFTOPIC, Intent.HELP) or mentions_elsewhere(text):
         return []
     idx = _index(kb)
+    for acronym, meaning in _CASED_ACRONYMS:
+        text = acronym.sub(meaning, text)
+    text = spoken_numbers_to_digits(text)
     toks = _tokens(text)
     compact = "".join(toks)
-    hits = _select(_code_hits(text, compact, idx) + _exact_hits(toks, compact, idx))
+    hits = _select(_code_hits(text, compact, idx) + _exact_hits(toks, compact, idx)
+                   + _numbered_hits(toks, idx))
     hits += _fuzzy_hits(toks, compact, [(h.start, h.end) for h in hits], idx)
     codes = list(dict.fromkeys(h.code for h in _head_first(_select(hits))))
     if len(codes) > 1 and _ORIGIN.search(normalise(text)):
@@ -542,7 +630,7 @@ def find_places(text: str, kb: KnowledgeBase, history_codes: Sequence[str] = ())
     known = [c for c in history_codes if c in idx.codes]
     if known and (has_pronoun(text) or _is_elliptical(text, intent)):
         return [known[0]]
-    return []
+    return places_with_facility(text, compact, kb)
 
 
 def classify_intent(text: str, lang: Lang) -> Intent:
@@ -559,6 +647,8 @@ def classify_intent(text: str, lang: Lang) -> Intent:
             return intent
         if any(k in compact for k in lx.INTENT_KO.get(intent.value, ())):
             return intent
+    if _KO_HAS.search(compact):  # "제5학생생활관에 고시반 있어요?": is it in there?
+        return Intent.FEATURES
     return Intent.UNKNOWN
 
 
