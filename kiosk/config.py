@@ -99,7 +99,7 @@ class LlmConfig(Section):
     cpu_repack: bool = False
     few_shot: Annotated[int, Field(ge=0, le=5)] = 0
     phrased_kinds: list[QuestionKind] = Field(default_factory=lambda: [
-        "location", "route", "neighbours", "features", "category"])
+        "location", "route", "features", "category"])
     enabled: bool = True
 
 

@@ -97,7 +97,8 @@ def test_the_place_name_does_not_count_as_its_facilities(engine: DialogEngine) -
     says gymnasium, so an answer giving only the walk time is completed from the KB."""
     heard: list[str] = []
     reply = guarded(engine, "306", Intent.FEATURES, "en", heard)
-    reply.accept(["The Olympic Gymnasium (building 306) is about 2 minutes on foot from Aeji Gate."])
+    reply.accept(
+        ["The Olympic Gymnasium (building 306) is about 2 minutes on foot from Aeji Gate."])
     assert not reply.answers_question()
     reply.finish()
     assert "indoor" in " ".join(heard)
@@ -149,3 +150,29 @@ def test_a_stalled_model_is_abandoned_at_the_first_sentence_deadline(config: Con
     assert "102" in reply.places
     assert time.perf_counter() - started < 5
     real.llm.unload()
+
+
+@pytest.mark.parametrize(("sentence", "finished"), [
+    ("It is on your left.", True), ("왼쪽에 있어요.", True), ("왼쪽에 있어요", True),
+    ("Is it far?", True), ("본관의 오른쪽 길을 따라 올라가다가 건물번호", False),
+    ("From Aeji Gate, climb the hill behind the", False),
+])
+def test_an_unterminated_fragment_is_not_a_sentence(sentence: str, finished: bool) -> None:
+    from kiosk.dialog.sentences import looks_finished
+    assert looks_finished(sentence) is finished
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(("question", "minutes"), [
+    ("재성토목관 어디 있어요?", "5분"),
+    ("Where is the Jaesung Civil Engineering Building?", "5 minutes")])
+def test_a_reply_cut_by_the_token_limit_never_speaks_the_cut_fragment(
+        config: Config, question: str, minutes: str) -> None:
+    config = config.model_copy(update={"llm": config.llm.model_copy(
+        update={"max_tokens": 40, "first_sentence_timeout_s": 30.0})})
+    engine = DialogEngine(config)
+    spoken: list[str] = []
+    reply = engine.answer(question, "cut", spoken.append)
+    assert reply.source == "llm" and minutes in reply.answer
+    assert spoken and all(s.rstrip()[-1] in ".!?요다" for s in spoken), spoken
+    engine.llm.unload()

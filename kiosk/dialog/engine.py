@@ -33,7 +33,7 @@ from kiosk.dialog.examples import ExampleBank
 from kiosk.dialog.history import SessionStore, Turn
 from kiosk.dialog.llm import LanguageModel
 from kiosk.dialog.prompt import INSTRUCTIONS, STOP, build_prompt
-from kiosk.dialog.sentences import SentenceBuffer, split_sentences
+from kiosk.dialog.sentences import SentenceBuffer, looks_finished, split_sentences
 from kiosk.errors import KioskError, one_line
 
 log = logging.getLogger(__name__)
@@ -213,8 +213,8 @@ class DialogEngine:
                 if not reply.spoken and time.perf_counter() > deadline:
                     failure = "slow"
                     break
-            else:
-                reply.accept(buffer.flush())
+            else:  # an unfinished last fragment is dropped; finish() adds what it lacked
+                reply.accept(s for s in buffer.flush() if looks_finished(s))
         except (KioskError, RuntimeError, ValueError, OSError) as error:
             log.error("event=llm_error error=%s", one_line(error))
             failure = "llm-error"

@@ -27,6 +27,18 @@ def _sentence_end(text: str, start: int = 0) -> re.Match[str] | None:
     return None
 
 
+_FINISHED = re.compile(r"([.!?…。！？]|[요다죠까])[\"'”’)\]]*$")
+
+
+def looks_finished(sentence: str) -> bool:
+    """The text ends as a sentence does: a full stop or mark, or a Korean sentence ending.
+
+    What the model leaves unterminated when it stops is usually cut off by the token limit
+    ("…본관의 오른쪽 길을 따라 올라가다가 건물번호"), and is not worth saying.
+    """
+    return bool(_FINISHED.search(sentence.rstrip()))
+
+
 def split_sentences(text: str) -> list[str]:
     """All sentences of a finished text, stripped, empty ones dropped."""
     buffer = SentenceBuffer()
