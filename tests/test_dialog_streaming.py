@@ -176,3 +176,30 @@ def test_a_reply_cut_by_the_token_limit_never_speaks_the_cut_fragment(
     assert reply.source == "llm" and minutes in reply.answer
     assert spoken and all(s.rstrip()[-1] in ".!?요다" for s in spoken), spoken
     engine.llm.unload()
+
+
+@pytest.mark.parametrize(("lang", "said", "added"), [
+    ("ko", "한양플라자(105번)에는 푸드코트, 편의점이 있어요.", "카페도 있어요."),
+    ("en", "At Hanyang Plaza (building 105) you'll find a food court and a convenience store.",
+     "It also has a café."),
+])
+def test_a_facility_left_out_is_added_briefly_not_the_whole_list_again(
+        engine: DialogEngine, lang: str, said: str, added: str) -> None:
+    heard: list[str] = []
+    place = engine.kb.by_code("105")
+    assert place is not None
+    facts = " ".join(answers.facts(place, Intent.FEATURES, lang, engine.kb))
+    reply = GuardedReply(facts, lang, engine.requirements(place, Intent.FEATURES, lang),
+                         engine.mentions, heard.append,
+                         answers.compose(place, Intent.FEATURES, lang, engine.kb),
+                         engine.facilities(place, Intent.FEATURES, lang))
+    assert reply.accept([said])
+    reply.finish()
+    assert heard == [said, added] and reply.completed
+
+
+def test_the_korean_copula_fits_the_word_before_it(engine: DialogEngine) -> None:
+    heard: list[str] = []
+    reply = guarded(engine, "806", Intent.CATEGORY, "ko", heard)
+    reply.accept(["한누리관(806번)은 기숙사이에요."])
+    assert heard == ["한누리관(806번)은 기숙사예요."]

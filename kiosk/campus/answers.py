@@ -47,6 +47,29 @@ def josa(word: str, pair: str) -> str:
     return word + (with_c if final else without_c)
 
 
+_COPULA = re.compile(r"([가-힣]+)(이에요|예요)")
+
+
+def mend_copula(sentence: str, facts: str) -> str:
+    """Fit 이에요/예요 to the word before it when that word is one of the facts' own
+    ("기숙사이에요" → "기숙사예요"): the small model picks the wrong one, and the word being
+    a known fact keeps a stem that ends in 이 ("아이에요") from being cut."""
+    def fit(m: re.Match[str]) -> str:
+        word = m.group(1)
+        if word not in facts:
+            return m.group(0)
+        return word + ("이에요" if _batchim(word) else "예요")
+
+    return _COPULA.sub(fit, sentence)
+
+
+def also_has(phrases: list[str], lang: Lang) -> str:
+    """One short sentence for facilities an answer left out ("카페도 있어요.")."""
+    if lang == "ko":
+        return f"{', '.join(phrases)}도 있어요."
+    return f"It also has {_join_en(phrases)}."
+
+
 # --- labels -----------------------------------------------------------------------------------
 
 

@@ -20,7 +20,7 @@ import logging
 import re
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
@@ -159,6 +159,14 @@ class DialogEngine:
             return answers.help_text("en")
         return answers.refusal("en", reply.guard or "unknown_place")  # type: ignore[arg-type]
 
+    def facilities(self, place: Place, intent: Intent, lang: str) -> dict[str, str]:
+        """For a facilities question, each facility's required word ("word:café") and how to
+        name it ("a café")."""
+        if intent is not Intent.FEATURES:
+            return {}
+        features = place.features_ko if lang == "ko" else place.features_en
+        return {f"word:{_key_word(f, lang, place.name(lang))}": f for f in features}
+
     def requirements(self, place: Place, intent: Intent, lang: str) -> guard.Requirements:
         """The facts an answer to this kind of question must state to count as an answer."""
         numbers: set[str] = set()
@@ -182,9 +190,7 @@ class DialogEngine:
             places.update(n.code for n in place.neighbours)
             directions = [(n.code, frozenset(guard.direction_words(
                 n.direction_ko if lang == "ko" else n.direction_en))) for n in place.neighbours]
-        if intent is Intent.FEATURES:
-            features = place.features_ko if lang == "ko" else place.features_en
-            words.update(_key_word(f, lang, place.name(lang)) for f in features)
+        words.update(key.removeprefix("word:") for key in self.facilities(place, intent, lang))
         if intent is Intent.CATEGORY:
             category = place.category_ko if lang == "ko" else place.category_en
             words.add(_key_word(category, lang, place.name(lang)))
@@ -199,7 +205,7 @@ class DialogEngine:
         facts = " ".join(answers.facts(place, intent, lang, self.kb))
         prompt = build_prompt(facts, text, self._examples.for_question(intent, lang, place.code))
         reply = GuardedReply(facts, lang, self.requirements(place, intent, lang), self.mentions,
-                             on_sentence, template)
+                             on_sentence, template, self.facilities(place, intent, lang))
         timings: dict[str, float] = {}
         failure = ""
         started = time.perf_counter()
@@ -280,7 +286,7 @@ class GuardedReply:
 
     def __init__(self, facts: str, lang: str, required: guard.Requirements,
                  mentions: guard.MentionFinder, on_sentence: SentenceSink | None,
-                 template: str) -> None:
+                 template: str, facilities: Mapping[str, str] | None = None) -> None:
         self._facts = facts
         self._lang = lang
         self._required = required
@@ -289,6 +295,8 @@ class GuardedReply:
         self.mentions = mentions
         self._on_sentence = on_sentence
         self._template = template
+        # "word:카페" → "카페": facilities the answer must name, to add the missing ones briefly
+        self._facilities = dict(facilities or {})
         self.spoken: list[str] = []
         self.completed = False   # a KB sentence was added for a fact the model left out
         self.rejection = ""
@@ -296,6 +304,8 @@ class GuardedReply:
     def accept(self, sentences: Iterable[str]) -> bool:
         """False when generation should stop."""
         for sentence in sentences:
+            if self._lang == "ko":
+                sentence = answers.mend_copula(sentence, self._facts)
             verdict = self._check(sentence)
             if not verdict.ok:
                 self.rejection = verdict.reason
@@ -307,6 +317,12 @@ class GuardedReply:
     def finish(self) -> None:
         """End of generation: add the KB's sentence for each asked-for fact still missing."""
         if not self.spoken:
+            return
+        absent = self._missing()
+        if absent and all(item in self._facilities for item in absent):
+            # only facilities are missing: name them, rather than repeat the whole list
+            self.completed = True
+            self._say(answers.also_has([self._facilities[i] for i in absent], self._lang))
             return
         for sentence in split_sentences(self._template):
             absent = self._missing()
