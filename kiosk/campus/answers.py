@@ -8,6 +8,7 @@ and complete on their own: 1-3 sentences, the asked language only, 해요체 in 
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Literal
 
 from kiosk.campus.knowledge import KnowledgeBase, Place
@@ -300,6 +301,22 @@ def compose(place: Place, intent: Intent, lang: Lang, kb: KnowledgeBase) -> str:
 
 
 # --- no-place answers -------------------------------------------------------------------------
+
+
+def several(codes: Sequence[str], noun: str, lang: Lang, kb: KnowledgeBase) -> str:
+    """Places of one kind, nearest first: how many, their numbers, and the walk to the nearest
+    ("There are 8 dormitories: buildings 801, …. The nearest, …, is about 15 minutes …")."""
+    places = [p for p in (kb.by_code(c) for c in codes) if p is not None]
+    nearest = places[0]
+    if lang == "ko":
+        numbers = ", ".join(f"{p.code}번" for p in places)
+        return (f"{josa(noun, '은/는')} {len(places)}곳이 있어요: {numbers} 건물이에요. "
+                f"가장 가까운 {label(nearest, 'ko')}까지는 애지문에서 걸어서 약 "
+                f"{nearest.minutes_from_gate}분 걸려요.")
+    listed = (_join_en([label(p, "en") for p in places]) if len(places) <= 3
+              else "buildings " + _join_en([p.code for p in places]))
+    return (f"There are {len(places)} {noun}: {listed}. The nearest, {label(nearest, 'en')}, "
+            f"is about {_minutes_en(nearest.minutes_from_gate)} on foot from Aeji Gate.")
 
 
 def refusal(lang: Lang, reason: RefusalReason) -> str:

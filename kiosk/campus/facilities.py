@@ -75,27 +75,28 @@ def _facilities(kb: KnowledgeBase) -> tuple[_Facility, ...]:
 _VERBS_EN = frozenset("see find visit use buy get go reach meet eat".split())
 
 
-def _other_place_en(words: list[str], facility: _Facility) -> bool:
-    """An unknown word right before the facility makes it another one: "computer science
-    department" is not the "science departments" of the Science and Technology Building."""
+def unknown_modifier_en(words: list[str], names: frozenset[str]) -> bool:
+    """An unknown word right before the first of `names` in `words` makes it another thing:
+    "computer science department" is not the "science departments" of the Science and
+    Technology Building, nor is "east hospital building" one of the hospital's."""
     for i, word in enumerate(words):
-        if _stem(word) in facility.words:
+        if _stem(word) in names or word in names:
             before = words[i - 1] if i else ""
             return bool(before) and not (
                 before in _STOP_EN or before in lx.EN_FILLER or before in lx.OWN_EN
-                or before in _VERBS_EN or _stem(before) in facility.words)
+                or before in _VERBS_EN or _stem(before) in names)
     return False
 
 
-def _other_place_ko(words: list[str], facility: _Facility) -> bool:
-    """A bare Hangul noun right before the facility makes it another place's ("호그와트
-    기숙사"); a particle, a filler word ("저기요") or the facility's own words do not."""
+def unknown_modifier_ko(words: list[str], names: frozenset[str]) -> bool:
+    """A bare Hangul noun right before the first word holding one of `names` makes it another
+    place's ("호그와트 기숙사"); a particle, a filler word ("저기요") or `names` do not."""
     for i, word in enumerate(words):
-        if any(w in word for w in facility.words):
+        if any(w in word for w in names):
             if i == 0:
                 return False
             before = words[i - 1]
-            if not re.fullmatch(r"[가-힣]+", before) or any(w in before for w in facility.words):
+            if not re.fullmatch(r"[가-힣]+", before) or any(w in before for w in names):
                 return False
             bare = before.rstrip("요")
             return not (bare in lx.KO_FILLER or bare in lx.PRONOUN_KO
@@ -140,8 +141,8 @@ def places_with_facility(text: str, compact_ko: str, kb: KnowledgeBase) -> list[
     for facility in _facilities(kb):
         present = _named(facility, query_en, compact_ko)
         if (present and len(present) > len(named.get(facility.code, ()))
-                and not (_other_place_ko(words_ko, facility) if facility.korean
-                         else _other_place_en(words_en, facility))):
+                and not (unknown_modifier_ko(words_ko, facility.words) if facility.korean
+                         else unknown_modifier_en(words_en, facility.words))):
             named[facility.code] = present
     if not named:
         return []

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kiosk.campus import answers, retrieval
+from kiosk.campus import answers, groups, retrieval
 from kiosk.campus.knowledge import KnowledgeBase, Place
 from kiosk.campus.retrieval import Intent
 from kiosk.config import Config
@@ -102,7 +102,8 @@ class DialogEngine:
         reply = self._decide(text, lang, session.recent_places(), on_sentence, cancel,
                              yield_to, english)
         if lang == "ko":
-            reply = dataclasses.replace(reply, answer_en=self._in_english(reply))
+            reply = dataclasses.replace(reply,
+                                        answer_en=reply.answer_en or self._in_english(reply))
             english.send(reply.answer_en)
         reply.timings_ms["total"] = (time.perf_counter() - started) * 1000
         session.add(Turn(text, reply.answer, lang, reply.places))
@@ -126,6 +127,12 @@ class DialogEngine:
         if intent in NO_MODEL_INTENTS and not codes:
             said = answers.greeting(lang) if intent is Intent.GREETING else answers.help_text(lang)
             return Reply(said, lang, (), "refusal", intent.value)
+        if intent is not Intent.OFFTOPIC and not codes and not injected and (
+                group := groups.find_group(text, self.kb)):
+            return Reply(answers.several(group.codes, group.noun_ko if lang == "ko"
+                                         else group.noun_en, lang, self.kb),
+                         lang, group.codes, "template", Intent.LOCATION.value, guard="several",
+                         answer_en=answers.several(group.codes, group.noun_en, "en", self.kb))
         if intent is Intent.OFFTOPIC or not codes:
             reason = "injection" if injected else (
                 "offtopic" if intent is Intent.OFFTOPIC else "unknown_place")

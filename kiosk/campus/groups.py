@@ -1,0 +1,75 @@
+"""Questions about a kind of place there are several of: "where are the dorms?", "법학관 어디야?",
+"where's the engineering building?".
+
+Without this the kiosk said it did not know the place, which is wrong: it knows all of them.
+Used only when no single place is named. The answer lists them by number and gives the way to
+the nearest, which is what a person at the gate would do.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from kiosk.campus.facilities import unknown_modifier_en, unknown_modifier_ko
+from kiosk.campus.knowledge import KnowledgeBase, Place
+from kiosk.campus.retrieval import normalise, strip_particle
+
+# Kinds visitors name by a common noun, with the KB category they stand for.
+_CATEGORY_EN = ((re.compile(r"\b(dorms?|dormitor(y|ies)|residence halls?|student housing|"
+                            r"student residences?)\b"), "dormitory", "dormitories"),)
+_CATEGORY_KO = ((("기숙사", "생활관", "학생생활관"), "dormitory", "기숙사"),)
+_NAMED_EN = re.compile(r"\b([a-z]+) (buildings?|halls?|centers?|centres?)\b")
+_NOT_A_NAME_WORD = frozenset(
+    "the a an which what that this these those main big new old university campus hanyang "
+    "whole each other all some any your our of".split())
+
+
+@dataclass(frozen=True)
+class Group:
+    codes: tuple[str, ...]  # nearest to Aeji Gate first
+    noun_en: str            # "dormitories", "law buildings"
+    noun_ko: str            # "기숙사", "법학관"
+
+
+def _nearest_first(places: list[Place]) -> tuple[str, ...]:
+    return tuple(p.code for p in sorted(places, key=lambda p: (p.minutes_from_gate, p.code)))
+
+
+def _named_en(word: str, place: Place) -> bool:
+    names = [place.name_en, *place.aliases_en]
+    return any(word in re.findall(r"[a-z]+", name.lower()) for name in names)
+
+
+def find_group(text: str, kb: KnowledgeBase) -> Group | None:
+    """The places of the kind the text names, when there are two or more of them."""
+    norm = normalise(text)
+    buildings = [p for p in kb.places if p.code.isdigit() and p.kind == "building"]
+    said = norm.split()
+    for pattern, category, noun in _CATEGORY_EN:
+        if (found := pattern.search(norm)) and not unknown_modifier_en(
+                said, frozenset(found.group(0).split()[:1])):
+            members = [p for p in buildings if p.category_en == category]
+            if len(members) >= 2:
+                return Group(_nearest_first(members), noun, "기숙사")
+    words = [strip_particle(w) for w in said]
+    for stems, category, noun in _CATEGORY_KO:
+        if any(w in stems for w in words) and not unknown_modifier_ko(said, frozenset(stems)):
+            members = [p for p in buildings if p.category_en == category]
+            if len(members) >= 2:
+                return Group(_nearest_first(members), "dormitories", noun)
+    for match in _NAMED_EN.finditer(norm):
+        word = match.group(1)
+        if word in _NOT_A_NAME_WORD or unknown_modifier_en(said, frozenset([word])):
+            continue
+        members = [p for p in buildings if _named_en(word, p)]
+        if len(members) >= 2:
+            head = match.group(2).rstrip("s")
+            return Group(_nearest_first(members), f"{word} {head}s", "그런 이름의 건물")
+    for word in words:
+        if (len(word) >= 3 and word.endswith("관") and re.fullmatch(r"[가-힣]+", word)
+                and not unknown_modifier_ko(said, frozenset([word]))):
+            members = [p for p in buildings if word in p.name_ko]
+            if len(members) >= 2:
+                return Group(_nearest_first(members), "buildings with that name", word)
+    return None
