@@ -40,7 +40,7 @@ _ORIGIN = re.compile(
 )
 _ORIGIN_CODES = ("104", "station")
 # "…있어요?" with no other cue asks whether a place has something.
-_KO_HAS = re.compile(r"[가-힣](도|이|가)?(있어요|있나요|있어|있니|있습니까|있을까요|있죠|있어\?)$")
+_KO_HAS = re.compile(r"[가-힣](있어요|있나요|있어|있니|있습니까|있을까요|있죠)$")
 _PARTICLES_LONGEST_FIRST = tuple(sorted(lx.PARTICLES, key=len, reverse=True))
 
 
@@ -378,17 +378,15 @@ def _numbered_hits(toks: list[str], idx: _Index) -> list[_Hit]:
         while hi < min(len(toks), i + 5) and not toks[hi].isdigit():
             hi += 1
         window = set(toks[lo:hi])
-        fits = [(len(words), code) for number, words, code in idx.numbered
+        fits = [(words, code) for number, words, code in idx.numbered
                 if number == tok and words and words <= window]
         if not fits:
             continue
-        best = max(size for size, _ in fits)
-        codes = {code for size, code in fits if size == best}
-        if len(codes) != 1:
+        best = max(len(words) for words, _ in fits)
+        top = [(words, code) for words, code in fits if len(words) == best]
+        if len({code for _, code in top}) != 1:
             continue
-        code = codes.pop()
-        words = next(w for number, w, c in idx.numbered if number == tok and c == code
-                     and len(w) == best and w <= window)
+        words, code = top[0]
         span = [j for j in range(lo, hi) if j == i or toks[j] in words]
         hits.append(_Hit(offsets[span[0]], offsets[span[-1]] + len(toks[span[-1]]), code, 0))
     return hits
