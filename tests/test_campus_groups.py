@@ -34,7 +34,8 @@ def test_a_kind_of_place_names_all_of_its_places(kb: KnowledgeBase, text: str,
 
 @pytest.mark.parametrize("text", ["호그와트 기숙사 어디야", "where is the hogwarts dorm",
                                   "where is the east hospital building", "본관 어디야",
-                                  "where is the main building", "what a nice building"])
+                                  "where is the main building", "what a nice building",
+                                  "What's Building 600-18?"])  # "what s building": no name
 def test_no_group_for_another_place_or_a_single_one(kb: KnowledgeBase, text: str) -> None:
     assert find_group(text, kb) is None
 

@@ -24,6 +24,8 @@ from kiosk.campus.spoken_numbers import spoken_numbers_to_digits
         ("백오번 어디", "105번 어디"),
         ("이백십일번", "211번"),
         ("오공일동 어디야", "501동 어디야"),
+        ("How many minutes to building 7.0.5?", "How many minutes to building 705?"),
+        ("where is 5-0-1", "where is 501"),
     ],
 )
 def test_spoken_numbers_become_digits(said: str, written: str) -> None:
@@ -41,6 +43,7 @@ def test_spoken_numbers_become_digits(said: str, written: str) -> None:
         "제2공학관 가는 길",
         "이 건물 몇 층이에요",
         "오늘 일 끝나고 가요",
+        "version 1.2.3.4 and 10.0.5",
     ],
 )
 def test_ordinary_words_stay(text: str) -> None:

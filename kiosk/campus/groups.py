@@ -60,7 +60,8 @@ def find_group(text: str, kb: KnowledgeBase) -> Group | None:
                 return Group(_nearest_first(members), "dormitories", noun)
     for match in _NAMED_EN.finditer(norm):
         word = match.group(1)
-        if word in _NOT_A_NAME_WORD or unknown_modifier_en(said, frozenset([word])):
+        if (len(word) < 3 or word in _NOT_A_NAME_WORD
+                or unknown_modifier_en(said, frozenset([word]))):
             continue
         members = [p for p in buildings if _named_en(word, p)]
         if len(members) >= 2:

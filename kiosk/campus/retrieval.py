@@ -452,6 +452,7 @@ def _fuzzy_hits(
 
 
 _VOICING = str.maketrans("gbdvzq", "kptfsk")
+_FUZZY_MARGIN = 0.03  # how much better than any other place a near-miss must fit
 
 
 def _skeleton(s: str) -> str:
@@ -489,8 +490,7 @@ def _best_en(words: list[str], idx: _Index) -> tuple[str, str] | None:
     """
     window = "".join(words)
     phon = _phonetic(window)
-    best: tuple[str, str] | None = None
-    best_score = 0.0
+    scores: dict[str, tuple[float, str]] = {}  # code -> its best (score, alias)
     for alias, alias_phon, code, alias_words in idx.fuzzy_en:
         if abs(len(alias_words) - len(words)) > 1 or not 0.7 <= len(window) / len(alias) <= 1.3:
             continue
@@ -501,9 +501,15 @@ def _best_en(words: list[str], idx: _Index) -> tuple[str, str] | None:
             continue
         score = max(sm.ratio(), SequenceMatcher(None, phon, alias_phon).ratio(),
                     _skeleton_score(window, alias))
-        if score > best_score and _same_head(words, alias_words):
-            best, best_score = (code, alias), score
-    return best if best_score >= 0.8 else None
+        if score > scores.get(code, (0.0, ""))[0] and _same_head(words, alias_words):
+            scores[code] = (score, alias)
+    ranked = sorted(((score, code, alias) for code, (score, alias) in scores.items()),
+                    reverse=True)
+    if not ranked or ranked[0][0] < 0.8:
+        return None
+    if len(ranked) > 1 and ranked[1][0] > ranked[0][0] - _FUZZY_MARGIN:
+        return None  # two places sound as close: guessing one would be a wrong place half the time
+    return ranked[0][1], ranked[0][2]
 
 
 def _same_head(words: list[str], alias_words: tuple[str, ...]) -> bool:
@@ -513,7 +519,8 @@ def _same_head(words: list[str], alias_words: tuple[str, ...]) -> bool:
     head, alias_head = words[-1], alias_words[-1]
     sim = _similar(head, alias_head)
     if sim < 0.7 and not (sim >= 0.5 and head[:3] == alias_head[:3]):
-        return False
+        # ASR may run the last two words together: "Humanicology" for "Human Ecology"
+        return len(words) < len(alias_words) and _similar(head, "".join(alias_words[-2:])) >= 0.8
     if head == alias_head and len(words) > 1 and len(alias_words) > 1:
         shared = set(words[:-1]) & set(alias_words[:-1])
         if shared:  # "east hospital" is not "hospital main": whole words differ, not sounds

@@ -153,6 +153,10 @@ def _english(text: str) -> str:
     return "".join(out)
 
 
+# Whisper writes "seven oh five" as "7.0.5" or "7-0-5" at times.
+_DIGIT_BY_DIGIT = re.compile(r"(?<![\d.\-])(\d)[.\-](\d)[.\-](\d)(?![\d\-]|\.\d)")
+
+
 def spoken_numbers_to_digits(text: str) -> str:
     """Rewrite spoken building numbers and numbered names as digits; other text unchanged."""
-    return _english(_korean(text))
+    return _DIGIT_BY_DIGIT.sub(r"\1\2\3", _english(_korean(text)))
