@@ -151,6 +151,8 @@ def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
 
     from kiosk.dialog import evaluate
 
+    if args.spoken:
+        return _eval_spoken(args, config)
     path = Path(args.set) if args.set else evaluate.DEFAULT_SET
     # Scores grounding and phrasing, not this machine's load: the first-sentence deadline (an
     # operational fallback, measured by `kiosk bench`) is lifted to the generation timeout.
@@ -162,6 +164,21 @@ def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
     print(text)
     if args.report:
         Path(args.report).write_text(evaluate.format_report(summary, outcomes) + "\n")
+    return 0
+
+
+def _eval_spoken(args: argparse.Namespace, config: Config) -> int:
+    from kiosk.dialog import spoken_eval
+
+    questions = spoken_eval.load_questions(Path(args.set) if args.set
+                                           else spoken_eval.VISITOR_SET)
+    outcomes = spoken_eval.evaluate_spoken(config, questions, spoken_eval.available_voices(),
+                                           args.snr_db)
+    text = (spoken_eval.as_json(outcomes) if args.json
+            else spoken_eval.format_report(outcomes, args.snr_db))
+    print(text)
+    if args.report:
+        Path(args.report).write_text(spoken_eval.format_report(outcomes, args.snr_db) + "\n")
     return 0
 
 
@@ -322,6 +339,12 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
     evaluation.add_argument("--json", action="store_true", help="print the summary as JSON")
     evaluation.add_argument("--report", help="also write the report to this file")
     evaluation.add_argument("--no-llm", action="store_true", help="answer from templates only")
+    evaluation.add_argument("--spoken", action="store_true",
+                            help="instead: the visitor questions spoken by Piper and espeak-ng "
+                                 "voices, with noise, through Whisper (default set: "
+                                 "tests/data/visitor_questions.jsonl)")
+    evaluation.add_argument("--snr-db", type=float, default=20.0,
+                            help="with --spoken: signal-to-noise ratio of the added noise")
 
     kb = sub.add_parser("kb", help="check the campus knowledge base")
     kb.add_argument("action", choices=["check"], help="validate and summarise")

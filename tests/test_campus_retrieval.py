@@ -147,6 +147,8 @@ def test_find_places_exact(kb: KnowledgeBase, text: str, codes: list[str]) -> No
         # two words run together: "Human Ecology", not the closer-spelt "Humanities"
         ("Where's the College of Humanicology?", "401"),
         ("How many minutes to building 7.0.5?", "705"),
+        ("Take-Num Library, please.", "501"),  # a name ASR broke into hyphenated pieces
+        ("Where it's a gym.", "306"),  # the "s" of "it's" is no spelt letter
     ],
 )
 def test_find_places_asr_errors(kb: KnowledgeBase, text: str, code: str) -> None:
@@ -255,6 +257,7 @@ def test_a_name_after_another_with_words_between_keeps_the_order(kb: KnowledgeBa
         ("예지문에서 본관까지 얼마나 걸려요?", "102"),
         ("How long from Aeji Gate to the library?", "501"),
         ("from Hanyang Station to the museum", "109"),
+        ("How many minutes to an Olympic gym Aeji and Frontier?", "306"),  # ASR, no "from"
     ],
 )
 def test_gate_as_origin_comes_last(kb: KnowledgeBase, text: str, first: str) -> None:

@@ -34,10 +34,6 @@ _ABBREVIATIONS = {"bldg": "building", "bld": "building", "univ": "university", "
 _CASED_ACRONYMS = ((re.compile(r"\bER\b"), "emergency room"),)
 # A name's head noun that visitors swap freely: "the nursing building" for "Nursing School".
 _HEAD_NOUNS = ("building", "hall", "school", "center", "centre", "house")
-_ORIGIN = re.compile(
-    r"(애지문|예지문|에지문|한양대역|2번 ?출구|여기)\s*에서"
-    r"|\bfrom (the )?(aeji|yeji|hanyang|station|exit|here)"
-)
 _ORIGIN_CODES = ("104", "station")
 # "…있어요?" with no other cue asks whether a place has something.
 _KO_HAS = re.compile(r"[가-힣](있어요|있나요|있어|있니|있습니까|있을까요|있죠)$")
@@ -132,10 +128,19 @@ def strip_particles(text: str) -> str:
     return " ".join(strip_particle(w) if _HANGUL.search(w) else w for w in normalise(text).split())
 
 
+# "it's", "women's": the "s" would join a spelt-letter run ("it's a gym" -> "sa gym").
+_APOSTROPHE_S = re.compile(r"(?<=[A-Za-z])['’]s\b")
+# A name ASR could not parse comes out hyphenated in short pieces ("Take-Num Library" for
+# Paiknam Library): one word, as it was said.
+_SYLLABLE_HYPHEN = re.compile(r"(?<![A-Za-z])([A-Za-z]{1,4})-(?=[A-Za-z]{1,4}(?![A-Za-z]))")
+
+
 def _tokens(text: str) -> list[str]:
-    """Normalised words; scripts split ("hit는"), spelt letters joined ("a g" -> "ag")."""
+    """Normalised words; scripts split ("hit는"), spelt letters joined ("a g" -> "ag"),
+    short hyphenated pieces joined ("Take-Num" -> "takenum"), "'s" dropped."""
     out: list[str] = []
     run = ""
+    text = _SYLLABLE_HYPHEN.sub(r"\1", _APOSTROPHE_S.sub("", text))
     for tok in _SCRIPT_SPLIT.sub(" ", normalise(text)).split():
         tok = _ABBREVIATIONS.get(tok, tok)
         if len(tok) == 1 and tok.isascii() and tok.isalpha():
@@ -625,8 +630,9 @@ def find_places(text: str, kb: KnowledgeBase, history_codes: Sequence[str] = ())
                    + _numbered_hits(toks, idx))
     hits += _fuzzy_hits(toks, compact, [(h.start, h.end) for h in hits], idx)
     codes = list(dict.fromkeys(h.code for h in _head_first(_select(hits))))
-    if len(codes) > 1 and _ORIGIN.search(normalise(text)):
-        # "애지문에서 인문관까지": the gate (where the kiosk stands) is the start, not the answer.
+    if len(codes) > 1:
+        # "애지문에서 인문관까지", "the gym, from Aeji": the gate is where the kiosk and the
+        # visitor stand, so with another place named, that one is the answer.
         codes = [c for c in codes if c not in _ORIGIN_CODES] + [
             c for c in codes if c in _ORIGIN_CODES
         ]

@@ -1,0 +1,148 @@
+"""Where spoken questions lead: visitor text → a voice → room noise → Whisper → the engine.
+
+`kiosk eval` scores answers to typed questions; this scores what the microphone side does to
+them, with two voices: Piper's joe (the kiosk's own voice) and espeak-ng's en-us (robotic, far
+from anything Whisper learnt on), at a given signal-to-noise ratio. English questions only: no
+Korean voice reachable here is understood by Whisper (README, "Korean voice"), so Korean speech
+cannot be simulated. A miss that refuses is a lost visitor; a wrong place sends one astray, so
+both are counted apart.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, ValidationError
+
+from kiosk.audio.wavio import read_wav, resample
+from kiosk.config import Config
+from kiosk.dialog.engine import DialogEngine
+from kiosk.errors import KioskError
+from kiosk.messages import ASR_RATE_HZ
+from kiosk.pipeline import campus_hotwords
+from kiosk.speech.asr import Transcriber
+from kiosk.speech.tts import Speaker
+
+VISITOR_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "visitor_questions.jsonl"
+Voice = Literal["piper", "espeak"]
+
+
+class VisitorQuestion(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+    text: str
+    lang: Literal["ko", "en"]
+    code: str | None
+    kind: str
+    session: str | None = None
+
+
+@dataclass(frozen=True)
+class SpokenOutcome:
+    question: VisitorQuestion
+    voice: str
+    heard: str
+    places: tuple[str, ...]
+
+    @property
+    def verdict(self) -> Literal["right", "refused", "wrong"]:
+        """right: the place (or, for a refusal item, no place); refused: no place for a place
+        question; wrong: another place than the one asked about (or any for a refusal item)."""
+        if self.question.kind == "refuse":
+            return "wrong" if self.places else "right"
+        if not self.places:
+            return "refused"
+        return "right" if self.places[0] == self.question.code else "wrong"
+
+
+def load_questions(path: Path) -> list[VisitorQuestion]:
+    """English questions with a known answer (a place, or a refusal); ambiguous ones are left
+    out."""
+    out = []
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            question = VisitorQuestion.model_validate_json(line)
+        except ValidationError as error:
+            raise KioskError(f"{path}:{number}: not a visitor question: "
+                             f"{error.errors()[0]['msg']}") from error
+        if question.lang == "en" and (question.code or question.kind == "refuse"):
+            out.append(question)
+    return out
+
+
+def available_voices() -> list[Voice]:
+    return ["piper", "espeak"] if shutil.which("espeak-ng") else ["piper"]
+
+
+def _speak(text: str, voice: Voice, speaker: Speaker) -> np.ndarray:
+    if voice == "piper":
+        speech = speaker.synthesize(text, "en")
+        return resample(speech.samples, speech.rate_hz, ASR_RATE_HZ)
+    with tempfile.NamedTemporaryFile(suffix=".wav") as wav:
+        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", wav.name, text],
+                       check=True, capture_output=True, timeout=30)
+        samples, rate_hz = read_wav(wav.name)
+    return resample(samples, rate_hz, ASR_RATE_HZ)
+
+
+def _with_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
+    power = float(np.mean(audio ** 2)) or 1e-9
+    noise = rng.normal(0.0, np.sqrt(power / 10 ** (snr_db / 10)), len(audio))
+    return (audio + noise).astype(np.float32)
+
+
+def evaluate_spoken(config: Config, questions: list[VisitorQuestion], voices: list[Voice],
+                    snr_db: float = 20.0, seed: int = 0) -> list[SpokenOutcome]:
+    """Every question in every voice, through Whisper and the engine (KB answers only: the
+    place is decided before the model would run)."""
+    no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    engine = DialogEngine(no_model)
+    hotwords = campus_hotwords(engine)
+    speaker, asr = Speaker(config), Transcriber(config)
+    rng = np.random.default_rng(seed)
+    outcomes = []
+    for voice in voices:
+        for number, question in enumerate(questions):
+            audio = _with_noise(_speak(question.text, voice, speaker), snr_db, rng)
+            heard = asr.transcribe(audio, hotwords=hotwords).text
+            session = f"{voice}-{question.session or number}"
+            reply = engine.answer(heard, session)
+            outcomes.append(SpokenOutcome(question, voice, heard, reply.places))
+    return outcomes
+
+
+def summarise(outcomes: list[SpokenOutcome]) -> dict[str, dict[str, int]]:
+    """Per voice: how many questions, and how many right, refused and wrong."""
+    summary: dict[str, dict[str, int]] = {}
+    for outcome in outcomes:
+        counts = summary.setdefault(outcome.voice, {"questions": 0, "right": 0, "refused": 0,
+                                                    "wrong": 0})
+        counts["questions"] += 1
+        counts[outcome.verdict] += 1
+    return summary
+
+
+def format_report(outcomes: list[SpokenOutcome], snr_db: float) -> str:
+    lines = [f"spoken visitor questions (English, noise at {snr_db:g} dB SNR, Whisper, KB answers)"]
+    for voice, counts in summarise(outcomes).items():
+        n = counts["questions"]
+        lines.append(f"{voice:7} right {counts['right']}/{n} ({100 * counts['right'] / n:.0f} %), "
+                     f"no place {counts['refused']}, wrong place {counts['wrong']}")
+    for outcome in outcomes:
+        if outcome.verdict != "right":
+            lines.append(f"  {outcome.voice} {outcome.verdict}: {outcome.question.text!r} heard "
+                         f"{outcome.heard!r} -> {','.join(outcome.places[:3]) or '-'} "
+                         f"(asked about {outcome.question.code or 'nothing'})")
+    return "\n".join(lines)
+
+
+def as_json(outcomes: list[SpokenOutcome]) -> str:
+    return json.dumps(summarise(outcomes))

@@ -1,0 +1,41 @@
+"""Visitor questions spoken by real voices, with noise, through Whisper and the engine."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from kiosk.config import Config
+from kiosk.dialog import spoken_eval
+from kiosk.errors import KioskError
+
+pytestmark = pytest.mark.slow
+
+
+def test_the_set_loads_english_questions_with_an_answer() -> None:
+    questions = spoken_eval.load_questions(spoken_eval.VISITOR_SET)
+    assert len(questions) > 90
+    assert all(q.lang == "en" and (q.code or q.kind == "refuse") for q in questions)
+
+
+def test_a_broken_line_is_one_clear_error(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"text": "where is it"}\n')
+    with pytest.raises(KioskError, match=r"bad\.jsonl:1: not a visitor question"):
+        spoken_eval.load_questions(bad)
+
+
+@pytest.mark.parametrize("voice", ["piper", "espeak"])
+def test_spoken_questions_find_their_place_and_never_a_wrong_one(config: Config,
+                                                                 voice: str) -> None:
+    if voice == "espeak" and not shutil.which("espeak-ng"):
+        pytest.skip("espeak-ng is not installed")
+    picked = [q for q in spoken_eval.load_questions(spoken_eval.VISITOR_SET)
+              if q.text in ("Where is Hanyang Plaza?", "where is the hospital",
+                            "where is the gym", "tell me a joke")]
+    outcomes = spoken_eval.evaluate_spoken(config, picked, [voice])  # type: ignore[list-item]
+    summary = spoken_eval.summarise(outcomes)[voice]
+    assert summary["questions"] == 4 and summary["wrong"] == 0
+    assert summary["right"] >= 3, spoken_eval.format_report(outcomes, 20.0)
