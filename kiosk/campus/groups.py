@@ -9,6 +9,7 @@ the nearest, which is what a person at the gate would do.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from kiosk.campus.facilities import unknown_modifier_en, unknown_modifier_ko
@@ -32,45 +33,41 @@ class Group:
     noun_ko: str            # "기숙사", "법학관"
 
 
-def _nearest_first(places: list[Place]) -> tuple[str, ...]:
-    return tuple(p.code for p in sorted(places, key=lambda p: (p.minutes_from_gate, p.code)))
-
-
 def _named_en(word: str, place: Place) -> bool:
     names = [place.name_en, *place.aliases_en]
     return any(word in re.findall(r"[a-z]+", name.lower()) for name in names)
 
 
 def find_group(text: str, kb: KnowledgeBase) -> Group | None:
-    """The places of the kind the text names, when there are two or more of them."""
+    """The places of the kind the text names, when there are two or more of them (nearest
+    to the gate first)."""
+    for members, noun_en, noun_ko in _kinds_named(text, kb):
+        if len(members) >= 2:
+            ordered = sorted(members, key=lambda p: (p.minutes_from_gate, p.code))
+            return Group(tuple(p.code for p in ordered), noun_en, noun_ko)
+    return None
+
+
+def _kinds_named(text: str, kb: KnowledgeBase) -> Iterator[tuple[list[Place], str, str]]:
+    """Each kind of place the text names, in order of trust: its places and nouns."""
     norm = normalise(text)
     buildings = [p for p in kb.places if p.code.isdigit() and p.kind == "building"]
     said = norm.split()
-    for pattern, category, noun in _CATEGORY_EN:
-        if (found := pattern.search(norm)) and not unknown_modifier_en(
-                said, frozenset(found.group(0).split()[:1])):
-            members = [p for p in buildings if p.category_en == category]
-            if len(members) >= 2:
-                return Group(_nearest_first(members), noun, "기숙사")
     words = [strip_particle(w) for w in said]
+    for pattern, category, noun in _CATEGORY_EN:
+        found = pattern.search(norm)
+        if found and not unknown_modifier_en(said, frozenset(found.group(0).split()[:1])):
+            yield [p for p in buildings if p.category_en == category], noun, "기숙사"
     for stems, category, noun in _CATEGORY_KO:
         if any(w in stems for w in words) and not unknown_modifier_ko(said, frozenset(stems)):
-            members = [p for p in buildings if p.category_en == category]
-            if len(members) >= 2:
-                return Group(_nearest_first(members), "dormitories", noun)
+            yield [p for p in buildings if p.category_en == category], "dormitories", noun
     for match in _NAMED_EN.finditer(norm):
-        word = match.group(1)
-        if (len(word) < 3 or word in _NOT_A_NAME_WORD
-                or unknown_modifier_en(said, frozenset([word]))):
-            continue
-        members = [p for p in buildings if _named_en(word, p)]
-        if len(members) >= 2:
-            head = match.group(2).rstrip("s")
-            return Group(_nearest_first(members), f"{word} {head}s", "그런 이름의 건물")
+        word, head = match.group(1), match.group(2).rstrip("s")
+        if (len(word) >= 3 and word not in _NOT_A_NAME_WORD
+                and not unknown_modifier_en(said, frozenset([word]))):
+            yield ([p for p in buildings if _named_en(word, p)], f"{word} {head}s",
+                   "그런 이름의 건물")
     for word in words:
         if (len(word) >= 3 and word.endswith("관") and re.fullmatch(r"[가-힣]+", word)
                 and not unknown_modifier_ko(said, frozenset([word]))):
-            members = [p for p in buildings if word in p.name_ko]
-            if len(members) >= 2:
-                return Group(_nearest_first(members), "buildings with that name", word)
-    return None
+            yield [p for p in buildings if word in p.name_ko], "buildings with that name", word

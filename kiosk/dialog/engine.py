@@ -129,10 +129,11 @@ class DialogEngine:
             return Reply(said, lang, (), "refusal", intent.value)
         if intent is not Intent.OFFTOPIC and not codes and not injected and (
                 group := groups.find_group(text, self.kb)):
-            return Reply(answers.several(group.codes, group.noun_ko if lang == "ko"
-                                         else group.noun_en, lang, self.kb),
-                         lang, group.codes, "template", Intent.LOCATION.value, guard="several",
-                         answer_en=answers.several(group.codes, group.noun_en, "en", self.kb))
+            in_english = answers.several(group.codes, group.noun_en, "en", self.kb)
+            said = (answers.several(group.codes, group.noun_ko, "ko", self.kb) if lang == "ko"
+                    else in_english)
+            return Reply(said, lang, group.codes, "template", Intent.LOCATION.value,
+                         guard="several", answer_en=in_english)
         if intent is Intent.OFFTOPIC or not codes:
             reason = "injection" if injected else (
                 "offtopic" if intent is Intent.OFFTOPIC else "unknown_place")

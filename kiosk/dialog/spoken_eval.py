@@ -12,8 +12,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import subprocess
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -21,14 +19,14 @@ from typing import Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, ValidationError
 
-from kiosk.audio.wavio import read_wav, resample
+from kiosk.audio.wavio import resample
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine
 from kiosk.errors import KioskError
 from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import campus_hotwords
 from kiosk.speech.asr import Transcriber
-from kiosk.speech.tts import Speaker
+from kiosk.speech.tts import Speaker, espeak
 
 VISITOR_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "visitor_questions.jsonl"
 Voice = Literal["piper", "espeak"]
@@ -86,10 +84,7 @@ def _speak(text: str, voice: Voice, speaker: Speaker) -> np.ndarray:
     if voice == "piper":
         speech = speaker.synthesize(text, "en")
         return resample(speech.samples, speech.rate_hz, ASR_RATE_HZ)
-    with tempfile.NamedTemporaryFile(suffix=".wav") as wav:
-        subprocess.run(["espeak-ng", "-v", "en-us", "-s", "150", "-w", wav.name, text],
-                       check=True, capture_output=True, timeout=30)
-        samples, rate_hz = read_wav(wav.name)
+    samples, rate_hz = espeak(text, "en-us", words_per_minute=150)
     return resample(samples, rate_hz, ASR_RATE_HZ)
 
 

@@ -125,16 +125,10 @@ class Speaker:
 
     def _espeak_ko(self, text: str) -> tuple[np.ndarray, int]:
         assert self._espeak is not None
-        with tempfile.TemporaryDirectory(prefix="kiosk-espeak-") as tmp:
-            wav = Path(tmp) / "ko.wav"
-            try:
-                subprocess.run(
-                    [self._espeak, "-v", "ko", "-w", str(wav), "--", text],
-                    check=True, capture_output=True, timeout=_ESPEAK_TIMEOUT_S,
-                )
-                return read_wav(wav)
-            except (OSError, subprocess.SubprocessError, AudioError) as error:
-                log.warning("event=tts_fallback wanted=espeak using=english error=%s", error)
+        try:
+            return espeak(text, "ko", self._espeak)
+        except (OSError, subprocess.SubprocessError, AudioError) as error:
+            log.warning("event=tts_fallback wanted=espeak using=english error=%s", error)
         return self._piper(romanize(text), "en")
 
     def _load_voice(self, lang: Lang, name: str) -> Any:
@@ -161,6 +155,18 @@ class Speaker:
             lang, model.name, voice.config.sample_rate, (time.perf_counter() - started) * 1000,
         )
         return voice
+
+
+def espeak(text: str, voice: str, binary: str = "espeak-ng",
+           words_per_minute: int | None = None) -> tuple[np.ndarray, int]:
+    """``text`` spoken by espeak-ng's ``voice`` → (float32 samples, rate). Raises OSError,
+    subprocess.SubprocessError or AudioError when espeak-ng fails."""
+    speed = ["-s", str(words_per_minute)] if words_per_minute else []
+    with tempfile.TemporaryDirectory(prefix="kiosk-espeak-") as tmp:
+        wav = Path(tmp) / "speech.wav"
+        subprocess.run([binary, "-v", voice, *speed, "-w", str(wav), "--", text],
+                       check=True, capture_output=True, timeout=_ESPEAK_TIMEOUT_S)
+        return read_wav(wav)
 
 
 def _voice_session(model: Path) -> Any:
