@@ -27,6 +27,17 @@ def test_a_broken_line_is_one_clear_error(tmp_path: Path) -> None:
         spoken_eval.load_questions(bad)
 
 
+def test_a_missing_or_binary_set_is_one_clear_error(tmp_path: Path) -> None:
+    from kiosk.dialog import evaluate
+
+    binary = tmp_path / "set.jsonl"
+    binary.write_bytes(b"\xff\xfe\x00garbage")
+    for path in (tmp_path / "missing.jsonl", binary):
+        for load in (spoken_eval.load_questions, evaluate.load_items):
+            with pytest.raises(KioskError, match=r"question set .*(set|missing)\.jsonl"):
+                load(path)
+
+
 @pytest.mark.parametrize("voice", ["piper", "espeak"])
 def test_spoken_questions_find_their_place_and_never_a_wrong_one(config: Config,
                                                                  voice: str) -> None:

@@ -23,7 +23,7 @@ from kiosk.campus import answers, retrieval
 from kiosk.campus.retrieval import Intent
 from kiosk.dialog import guard
 from kiosk.dialog.engine import DialogEngine, Reply
-from kiosk.errors import KioskError
+from kiosk.errors import KioskError, one_line
 
 DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "campus_eval.jsonl"
 
@@ -53,11 +53,20 @@ class Outcome:
     problem: str
 
 
+def numbered_lines(path: Path) -> list[tuple[int, str]]:
+    """The non-blank lines of a question set with their numbers; a file that cannot be read
+    is one clear error, not a traceback."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise KioskError(f"question set {path}: {one_line(error)}") from None
+    return [(number, line) for number, line in enumerate(text.splitlines(), start=1)
+            if line.strip()]
+
+
 def load_items(path: Path) -> list[EvalItem]:
     items = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path):
         try:
             items.append(EvalItem.model_validate_json(line))
         except ValidationError as error:

@@ -22,6 +22,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 from kiosk.audio.wavio import resample
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine
+from kiosk.dialog.evaluate import numbered_lines
 from kiosk.errors import KioskError
 from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import campus_hotwords
@@ -63,9 +64,7 @@ def load_questions(path: Path) -> list[VisitorQuestion]:
     """English questions with a known answer (a place, or a refusal); ambiguous ones are left
     out."""
     out = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
+    for number, line in numbered_lines(path):
         try:
             question = VisitorQuestion.model_validate_json(line)
         except ValidationError as error:
