@@ -153,17 +153,33 @@ def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
 
     if args.spoken:
         return _eval_spoken(args, config)
-    path = Path(args.set) if args.set else evaluate.DEFAULT_SET
     # Scores grounding and phrasing, not this machine's load: the first-sentence deadline (an
     # operational fallback, measured by `kiosk bench`) is lifted to the generation timeout.
     llm = config.llm.model_copy(update={"first_sentence_timeout_s": config.llm.timeout_s})
-    summary, outcomes = evaluate.evaluate(
-        _engine(config.model_copy(update={"llm": llm}), args), path)
+    engine = _engine(config.model_copy(update={"llm": llm}), args)
+    if args.understanding:
+        return _eval_understanding(args, engine)
+    path = Path(args.set) if args.set else evaluate.DEFAULT_SET
+    summary, outcomes = evaluate.evaluate(engine, path)
     text = json.dumps(summary, ensure_ascii=False) if args.json else evaluate.format_report(
         summary, outcomes)
     print(text)
     if args.report:
         Path(args.report).write_text(evaluate.format_report(summary, outcomes) + "\n")
+    return 0
+
+
+def _eval_understanding(args: argparse.Namespace, engine: object) -> int:
+    import json
+
+    from kiosk.dialog import understanding_eval
+
+    path = Path(args.set) if args.set else understanding_eval.DEFAULT_SET
+    summary, scored = understanding_eval.evaluate(engine, path)  # type: ignore[arg-type]
+    report = understanding_eval.format_report(summary, scored)
+    print(json.dumps(summary, ensure_ascii=False) if args.json else report)
+    if args.report:
+        Path(args.report).write_text(report + "\n")
     return 0
 
 
@@ -343,6 +359,10 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
                             help="instead: the visitor questions spoken by Piper and espeak-ng "
                                  "voices, with noise, through Whisper (default set: "
                                  "tests/data/visitor_questions.jsonl)")
+    evaluation.add_argument("--understanding", action="store_true",
+                            help="instead: whole utterances as visitors talk (several asks, "
+                                 "two places, small talk, repeats, follow-ups), per kind and "
+                                 "language (default set: the blind understanding set)")
     evaluation.add_argument("--snr-db", type=float, default=20.0,
                             help="with --spoken: signal-to-noise ratio of the added noise")
 

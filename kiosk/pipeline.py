@@ -125,6 +125,7 @@ class VoiceLoop:
         self._turn: asyncio.Task[None] | None = None
         self._cancel_answer = threading.Event()
         self._synthesising = threading.Event()  # set while a sentence is being synthesised
+        self._pace = 1.0  # length-scale factor of the reply being spoken ("slower please")
         self.turns: deque[TurnRecord] = deque(maxlen=MAX_KEPT_TURNS)
 
     async def run(self) -> None:
@@ -212,15 +213,20 @@ class VoiceLoop:
                on_english: Callable[[str], None] | None) -> Reply:
         if self._config.llm.enabled:
             self._acquire("llm")
+        self._pace = 1.0
         return self._engine.answer(text, self._config.pipeline.session_id, on_sentence,
-                                   self._cancel_answer, on_english, self._synthesising)
+                                   self._cancel_answer, on_english, self._synthesising,
+                                   on_pace=self._set_pace)
+
+    def _set_pace(self, pace: float) -> None:
+        self._pace = pace
 
     def _synthesise(self, sentence: str) -> SpeechAudio:
         """Speech for one sentence; the model pauses meanwhile (the words to be heard first)."""
         self._acquire("tts")
         self._synthesising.set()
         try:
-            return self._tts.synthesize(sentence, detect_language(sentence))
+            return self._tts.synthesize(sentence, detect_language(sentence), pace=self._pace)
         finally:
             self._synthesising.clear()
 

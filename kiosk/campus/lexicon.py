@@ -130,7 +130,7 @@ INTENT_EN: dict[str, tuple[str, ...]] = {
         \bwhat number\b
         \bwhich number\b
         \bits number\b
-        \bnumber\b
+        \bnumbers?\b
         \bcode\b
         \bbldg no\b
         \bwhat s the no\b

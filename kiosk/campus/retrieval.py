@@ -130,6 +130,8 @@ def strip_particles(text: str) -> str:
 
 # "it's", "women's": the "s" would join a spelt-letter run ("it's a gym" -> "sa gym").
 _APOSTROPHE_S = re.compile(r"(?<=[A-Za-z])['’]s\b")
+# "what's in it", "where's": the "s" is "is", a word the question cues need.
+_IS_CONTRACTED = re.compile(r"\b(what|where|how|who|that|there|here|it)['’]s\b", re.IGNORECASE)
 # A name ASR could not parse comes out hyphenated in short pieces ("Take-Num Library" for
 # Paiknam Library): one word, as it was said.
 _SYLLABLE_HYPHEN = re.compile(r"(?<![A-Za-z])([A-Za-z]{1,4})-(?=[A-Za-z]{1,4}(?![A-Za-z]))")
@@ -140,7 +142,7 @@ def _tokens(text: str) -> list[str]:
     short hyphenated pieces joined ("Take-Num" -> "takenum"), "'s" dropped."""
     out: list[str] = []
     run = ""
-    text = _SYLLABLE_HYPHEN.sub(r"\1", _APOSTROPHE_S.sub("", text))
+    text = _SYLLABLE_HYPHEN.sub(r"\1", _APOSTROPHE_S.sub("", _IS_CONTRACTED.sub(r"\1 is", text)))
     for tok in _SCRIPT_SPLIT.sub(" ", normalise(text)).split():
         tok = _ABBREVIATIONS.get(tok, tok)
         if len(tok) == 1 and tok.isascii() and tok.isalpha():
@@ -217,6 +219,22 @@ def _korean_near(window: str, alias: str) -> bool:
     diffs = [(a, b) for a, b in zip(window, alias, strict=True) if a != b]
     allowed = 2 if len(alias) >= 6 else 1
     return 0 < len(diffs) <= allowed and all(_close_syllables(a, b) for a, b in diffs)
+
+
+def _jamo_string(word: str) -> str:
+    """Hangul syllables as onset/vowel/coda letters: "텍" and "테크" differ by two letters."""
+    out = []
+    for ch in word:
+        onset, vowel, coda = _jamo(ch)
+        out.append(chr(0x1100 + onset) + chr(0x1161 + vowel) + (chr(0x11A7 + coda) if coda else ""))
+    return "".join(out)
+
+
+def _korean_respelt(window: str, alias: str) -> bool:
+    """A long name heard one syllable short or long ("퓨전텍센터" for 퓨전테크센터): the
+    letters nearly all agree in order and the first syllable is the same."""
+    return (len(alias) >= 5 and abs(len(window) - len(alias)) == 1 and window[0] == alias[0]
+            and SequenceMatcher(None, _jamo_string(window), _jamo_string(alias)).ratio() >= 0.85)
 
 
 def _is_hangul_word(s: str) -> bool:
@@ -392,7 +410,11 @@ def _numbered_hits(toks: list[str], idx: _Index) -> list[_Hit]:
         if len({code for _, code in top}) != 1:
             continue
         words, code = top[0]
-        span = [j for j in range(lo, hi) if j == i or toks[j] in words]
+        # each word of the name where it stands nearest the number ("Building 1 and of
+        # Engineering Building 2" must not take the second name's words for the first)
+        nearest = {w: min((j for j in range(lo, hi) if toks[j] == w), key=lambda j: abs(j - i))
+                   for w in words}
+        span = sorted({i, *nearest.values()})
         hits.append(_Hit(offsets[span[0]], offsets[span[-1]] + len(toks[span[-1]]), code, 0))
     return hits
 
@@ -453,6 +475,11 @@ def _fuzzy_hits(
                 start = base + j
                 if free(start, start + size) and _korean_near(run[j : j + size], alias):
                     hits.append(_Hit(start, start + size, code, 1))
+            for other in (size - 1, size + 1):
+                for j in range(len(run) - other + 1):
+                    start = base + j
+                    if free(start, start + other) and _korean_respelt(run[j : j + other], alias):
+                        hits.append(_Hit(start, start + other, code, 1))
     return hits
 
 
@@ -483,8 +510,14 @@ def _skeleton_score(window: str, alias: str) -> float:
 
 def _one_consonant_off(a: str, b: str, min_consonants: int) -> bool:
     x, y = _skeleton(a), _skeleton(b)
-    return (len(x) >= min_consonants and len(x) == len(y)
-            and sum(p != q for p, q in zip(x, y, strict=True)) <= 1)
+    if len(x) < min_consonants:
+        return False
+    if len(x) == len(y):
+        return sum(p != q for p, q in zip(x, y, strict=True)) <= 1
+    # one consonant heard in or out ("pike numb library" / Paiknam Library: pknmplpr, pknmlpr)
+    longer, shorter = (x, y) if len(x) > len(y) else (y, x)
+    return len(longer) == len(shorter) + 1 and any(
+        longer[:i] + longer[i + 1:] == shorter for i in range(len(longer)))
 
 
 def _best_en(words: list[str], idx: _Index) -> tuple[str, str] | None:
@@ -621,15 +654,8 @@ def find_places(text: str, kb: KnowledgeBase, history_codes: Sequence[str] = ())
     if intent in (Intent.OFFTOPIC, Intent.HELP) or mentions_elsewhere(text):
         return []
     idx = _index(kb)
-    for acronym, meaning in _CASED_ACRONYMS:
-        text = acronym.sub(meaning, text)
-    text = spoken_numbers_to_digits(text)
-    toks = _tokens(text)
-    compact = "".join(toks)
-    hits = _select(_code_hits(text, compact, idx) + _exact_hits(toks, compact, idx)
-                   + _numbered_hits(toks, idx))
-    hits += _fuzzy_hits(toks, compact, [(h.start, h.end) for h in hits], idx)
-    codes = list(dict.fromkeys(h.code for h in _head_first(_select(hits))))
+    hits, toks = _place_hits(text, idx)
+    codes = list(dict.fromkeys(h.code for h in _head_first(hits)))
     if len(codes) > 1:
         # "애지문에서 인문관까지", "the gym, from Aeji": the gate is where the kiosk and the
         # visitor stand, so with another place named, that one is the answer.
@@ -641,7 +667,83 @@ def find_places(text: str, kb: KnowledgeBase, history_codes: Sequence[str] = ())
     known = [c for c in history_codes if c in idx.codes]
     if known and (has_pronoun(text) or _is_elliptical(text, intent)):
         return [known[0]]
-    return places_with_facility(text, compact, kb)
+    return places_with_facility(text, "".join(toks), kb)
+
+
+# "Where's Hanyang Plaza" heard as "Wershanyang Plaza": the question word runs into the name.
+_WHERES_GLUED = re.compile(r"\b(wh?ere?s)(?=[a-z]{4,})", re.IGNORECASE)
+
+
+def _place_hits(text: str, idx: _Index) -> tuple[list[_Hit], list[str]]:
+    """Every place name, alias, number and near-miss in the text (longest spans, exact before
+    fuzzy), with the words they were found among."""
+    text = _WHERES_GLUED.sub(r"\1 ", text)
+    for acronym, meaning in _CASED_ACRONYMS:
+        text = acronym.sub(meaning, text)
+    text = spoken_numbers_to_digits(text)
+    toks = _tokens(text)
+    compact = "".join(toks)
+    hits = _select(_code_hits(text, compact, idx) + _exact_hits(toks, compact, idx)
+                   + _numbered_hits(toks, idx))
+    hits += _fuzzy_hits(toks, compact, [(h.start, h.end) for h in hits], idx)
+    return _select(hits), toks
+
+
+@dataclass(frozen=True)
+class Mention:
+    """One place named in the text, where it was said: words ``first``..``last`` of
+    ``words(text)``, and what follows the name inside its last word (a Korean particle:
+    "에서", "기준으로")."""
+
+    code: str
+    first: int
+    last: int
+    after: str
+    exact: bool
+
+
+def words(text: str) -> list[str]:
+    """The words that ``mentions`` counts in (numbers as digits, punctuation dropped)."""
+    text = _WHERES_GLUED.sub(r"\1 ", text)
+    for acronym, meaning in _CASED_ACRONYMS:
+        text = acronym.sub(meaning, text)
+    return _tokens(spoken_numbers_to_digits(text))
+
+
+def mentions(text: str, kb: KnowledgeBase) -> list[Mention]:
+    """The places the text names in the order they were said; in a compound of two names
+    with nothing between them ("병원 응급실") only the second, the one asked about."""
+    if mentions_elsewhere(text):
+        return []
+    idx = _index(kb)
+    hits, toks = _place_hits(text, idx)
+    offsets = _offsets(toks)
+    ordered = sorted(hits, key=lambda h: h.start)
+    out: list[Mention] = []
+    for i, hit in enumerate(ordered):
+        if i > 0 and ordered[i - 1].end == hit.start and hit.tier == ordered[i - 1].tier == 0 \
+                and _generic_span(hit, toks, offsets, idx) and out and out[-1].code == ordered[
+                    i - 1].code:
+            continue  # "Women's University main building": the first place's own main building
+        if (i + 1 < len(ordered) and ordered[i + 1].start == hit.end
+                and hit.tier == ordered[i + 1].tier == 0
+                and not _generic_span(ordered[i + 1], toks, offsets, idx)
+                and not toks[max(j for j, o in enumerate(offsets)
+                                 if o <= ordered[i + 1].start)].isdigit()):
+            continue
+        first = max(j for j, o in enumerate(offsets) if o <= hit.start)
+        last = max(j for j, o in enumerate(offsets) if o < hit.end)
+        after = toks[last][hit.end - offsets[last]:]
+        if out and out[-1].code == hit.code:
+            continue
+        out.append(Mention(hit.code, first, last, after, hit.tier == 0))
+    return out
+
+
+def _generic_span(hit: _Hit, toks: list[str], offsets: list[int], idx: _Index) -> bool:
+    """The hit is a name made of common nouns only ("main building", "본관")."""
+    compact = "".join(toks)[hit.start:hit.end]
+    return compact in idx.generic or compact in ("본관", "별관")
 
 
 def classify_intent(text: str, lang: Lang) -> Intent:
@@ -661,6 +763,19 @@ def classify_intent(text: str, lang: Lang) -> Intent:
     if _KO_HAS.search(compact):  # "제5학생생활관에 고시반 있어요?": is it in there?
         return Intent.FEATURES
     return Intent.UNKNOWN
+
+
+def intents_in(text: str) -> list[Intent]:
+    """Every place question kind the text asks, in priority order ("몇 층이고 몇 분" asks
+    floors and walk time); the fallback "…있어요?" asks what is inside."""
+    norm = normalise(text)
+    compact = _compact(text)
+    found = [intent for intent in _INTENT_ORDER if intent in PLACE_INTENTS and (
+        any(re.search(p, norm) for p in lx.INTENT_EN.get(intent.value, ()))
+        or any(k in compact for k in lx.INTENT_KO.get(intent.value, ())))]
+    if not found and _KO_HAS.search(compact):
+        found.append(Intent.FEATURES)
+    return found
 
 
 def is_injection(text: str) -> bool:

@@ -48,7 +48,9 @@ _KO_DIGIT = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "륙": 
              "구": 9, "공": 0, "영": 0}
 _KO_D = "[일이삼사오육륙칠팔구]"
 _KO_HUNDREDS = re.compile(
-    rf"(?<![가-힣])({_KO_D}?백)({_KO_D}?십)?({_KO_D})?(?=\s*(?:번|동|호관))"
+    rf"(?<![가-힣])({_KO_D}?백)\s?({_KO_D}?십)?\s?({_KO_D})?(?=\s*(?:번|동|호관))"
+    # "칠백육 어디예요?": with a digit before 백 it can be no other word
+    rf"|(?<![가-힣])({_KO_D}백)\s?({_KO_D}?십)?\s?({_KO_D})?(?=\s|$|[은는가을를에의])"
 )
 _KO_DIGIT_BY_DIGIT = re.compile(
     rf"(?<![가-힣])({_KO_D})([공영]|{_KO_D})({_KO_D}|[공영])(?=\s*(?:번|동|호관))"
@@ -66,8 +68,9 @@ def _ko_value(part: str | None, unit: str) -> int:
 
 def _korean(text: str) -> str:
     def hundreds(m: re.Match[str]) -> str:
-        value = _ko_value(m.group(1), "백") + _ko_value(m.group(2), "십")
-        return str(value + (_KO_DIGIT[m.group(3)] if m.group(3) else 0))
+        h, t, u = m.groups()[:3] if m.group(1) else m.groups()[3:]
+        value = _ko_value(h, "백") + _ko_value(t, "십")
+        return str(value + (_KO_DIGIT[u] if u else 0))
 
     def digits(m: re.Match[str]) -> str:
         return "".join(str(_KO_DIGIT[g]) for g in m.groups())
@@ -88,6 +91,8 @@ def _read_number(words: list[str], i: int) -> tuple[int, int, bool] | None:
         while j < len(words) and words[j].lower() in _UNITS_EN and len(digits) < 3:
             digits += str(_UNITS_EN[words[j].lower()])
             j += 1
+        if len(digits) == 1 and (rest := _read_below_hundred(words, j)) and rest[0] >= 10:
+            return _UNITS_EN[w] * 100 + rest[0], 1 + rest[1], True  # "two eleven" = 211
         if len(digits) >= 2:
             return int(digits), j - i, True
         if j < len(words) and words[j].lower() == "hundred":
@@ -157,6 +162,14 @@ def _english(text: str) -> str:
 _DIGIT_BY_DIGIT = re.compile(r"(?<![\d.\-])(\d)[.\-](\d)[.\-](\d)(?![\d\-]|\.\d)")
 
 
+# ASR writes the "two" of "building two eleven" as "too" or "to".
+_TOO = re.compile(r"\b(building|bldg|number|no|dorm|hall)\s+(too|to)\s+(?=(one|two|three|four|five|"
+                  r"six|seven|eight|nine|oh|zero|ten|eleven|twelve|thirteen|fourteen|fifteen|"
+                  r"sixteen|seventeen|eighteen|nineteen|twenty|thirty|forty|fifty|sixty|"
+                  r"seventy|eighty|ninety)\b)", re.IGNORECASE)
+
+
 def spoken_numbers_to_digits(text: str) -> str:
     """Rewrite spoken building numbers and numbered names as digits; other text unchanged."""
+    text = _TOO.sub(r"\1 two ", text)
     return _DIGIT_BY_DIGIT.sub(r"\1\2\3", _english(_korean(text)))

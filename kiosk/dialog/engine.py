@@ -24,13 +24,15 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal
 
-from kiosk.campus import answers, groups, retrieval
+from kiosk.campus import answers, groups, replies
 from kiosk.campus.knowledge import KnowledgeBase, Place
+from kiosk.campus.query import ONE_PLACE_KINDS, Act, Query
 from kiosk.campus.retrieval import Intent
+from kiosk.campus.understand import understand
 from kiosk.config import Config
 from kiosk.dialog import guard
 from kiosk.dialog.examples import ExampleBank
-from kiosk.dialog.history import SessionStore, Turn
+from kiosk.dialog.history import Session, SessionStore, Turn
 from kiosk.dialog.llm import LanguageModel
 from kiosk.dialog.prompt import INSTRUCTIONS, STOP, build_prompt
 from kiosk.dialog.sentences import SentenceBuffer, looks_finished, split_sentences
@@ -40,7 +42,7 @@ log = logging.getLogger(__name__)
 
 Source = Literal["llm", "template", "refusal"]
 SentenceSink = Callable[[str], None]
-NO_MODEL_INTENTS = {Intent.GREETING, Intent.HELP}
+SLOWER_PACE = 1.35  # length-scale factor for "slower please" (Piper's 1.0 is brisk for a kiosk)
 
 
 @dataclass(frozen=True)
@@ -53,10 +55,14 @@ class Reply:
     timings_ms: dict[str, float] = field(default_factory=dict)
     guard: str = ""
     answer_en: str = ""   # for a Korean reply: the same answer in English (spoken fallback)
+    act: str = ""         # the visitor's act (question, thanks, repeat, ...)
+    verdicts: tuple[replies.Verdict, ...] = ()  # yes/no checks and comparisons decided
+    slower: bool = False  # "slower please": speak this reply with a longer length scale
+    query: Query | None = None
 
     def as_json(self) -> dict[str, object]:
         return {"answer": self.answer, "lang": self.lang, "places": list(self.places),
-                "source": self.source, "intent": self.intent,
+                "source": self.source, "intent": self.intent, "act": self.act,
                 "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
 
 
@@ -85,84 +91,137 @@ class DialogEngine:
                on_sentence: SentenceSink | None = None,
                cancel: threading.Event | None = None,
                on_english: SentenceSink | None = None,
-               yield_to: threading.Event | None = None) -> Reply:
-        """Answer one question; `on_sentence` receives each sentence as soon as it is final.
+               yield_to: threading.Event | None = None,
+               on_pace: Callable[[float], None] | None = None) -> Reply:
+        """Answer one utterance; `on_sentence` receives each sentence as soon as it is final.
 
-        For a Korean question, `on_english` receives the English version of the answer (what
+        For a Korean reply, `on_english` receives the English version of the answer (what
         the fallback voice says) sentence by sentence, as soon as it is known: the facts come
         from the knowledge base, so it need not wait for the model's Korean phrasing.
         Setting `cancel` (barge-in) stops generation after the current token; while
         `yield_to` is set (speech being synthesised) the model waits between tokens.
+        `on_pace` is told the speaking pace of this reply (1.0, or slower for a repeat asked
+        for slowly) before its template sentences are handed on.
         """
         started = time.perf_counter()
         text = " ".join(text.split())[: self._config.dialog.max_input_chars]
-        lang = retrieval.detect_language(text)
         session = self.sessions.get(session_id)
+        query = understand(text, self.kb, session.recent_places(), session.last_question())
+        lang = query.reply_lang
         english = _Once(on_english if lang == "ko" else None)
-        reply = self._decide(text, lang, session.recent_places(), on_sentence, cancel,
-                             yield_to, english)
-        if lang == "ko":
+        reply = self._decide(query, session, on_sentence, cancel, yield_to, english)
+        reply = dataclasses.replace(reply, act=reply.act or query.act.value, query=query)
+        if reply.lang == "ko":
             reply = dataclasses.replace(reply,
                                         answer_en=reply.answer_en or self._in_english(reply))
             english.send(reply.answer_en)
         reply.timings_ms["total"] = (time.perf_counter() - started) * 1000
-        session.add(Turn(text, reply.answer, lang, reply.places))
+        session.add(Turn(text, reply.answer, reply.lang, reply.places, query))
+        if query.act is Act.GOODBYE:
+            self.sessions.reset(session_id)  # the next voice is a new visitor
+        if on_pace is not None:  # before the sentences: "slower please" is heard slower
+            on_pace(SLOWER_PACE if reply.slower else 1.0)
         if reply.source != "llm" and on_sentence:
             for sentence in split_sentences(reply.answer):
                 on_sentence(sentence)
-        log.info("event=turn session=%s lang=%s intent=%s source=%s places=%s guard=%s "
-                 "total_ms=%.0f%s", session_id, lang, reply.intent, reply.source,
-                 ",".join(reply.places), reply.guard or "-", reply.timings_ms["total"],
+        log.info("event=turn session=%s lang=%s act=%s intent=%s source=%s places=%s guard=%s "
+                 "total_ms=%.0f%s", session_id, reply.lang, reply.act, reply.intent,
+                 reply.source, ",".join(reply.places), reply.guard or "-",
+                 reply.timings_ms["total"],
                  f" text={text!r}" if self._config.dialog.log_transcripts else "")
         return reply
 
-    def _decide(self, text: str, lang: str, history: list[str],
-                on_sentence: SentenceSink | None, cancel: threading.Event | None,
-                yield_to: threading.Event | None, english: _Once) -> Reply:
-        if not text:
+    def _decide(self, query: Query, session: Session, on_sentence: SentenceSink | None,
+                cancel: threading.Event | None, yield_to: threading.Event | None,
+                english: _Once) -> Reply:
+        lang = query.reply_lang
+        act = query.act
+        if act is Act.NOTHING:
             return Reply(answers.help_text(lang), lang, (), "refusal", Intent.HELP.value)
-        intent = retrieval.classify_intent(text, lang)
-        codes = retrieval.find_places(text, self.kb, history)
-        injected = retrieval.is_injection(text)
-        if intent in NO_MODEL_INTENTS and not codes:
-            said = answers.greeting(lang) if intent is Intent.GREETING else answers.help_text(lang)
-            return Reply(said, lang, (), "refusal", intent.value)
-        if intent is not Intent.OFFTOPIC and not codes and not injected and (
-                group := groups.find_group(text, self.kb)):
-            in_english = answers.several(group.codes, group.noun_en, "en", self.kb)
-            said = (answers.several(group.codes, group.noun_ko, "ko", self.kb) if lang == "ko"
-                    else in_english)
-            return Reply(said, lang, group.codes, "template", Intent.LOCATION.value,
-                         guard="several", answer_en=in_english)
-        if intent is Intent.OFFTOPIC or not codes:
-            reason = "injection" if injected else (
-                "offtopic" if intent is Intent.OFFTOPIC else "unknown_place")
-            return Reply(answers.refusal(lang, reason), lang, (), "refusal", intent.value,
-                         guard=reason)
-        place = self.kb.by_code(codes[0])
+        if act in (Act.REPEAT, Act.SLOWER):
+            return self._repeat(session, lang, slower=act is Act.SLOWER)
+        if act is Act.OFF_TOPIC or (act is Act.INJECTION and not query.asks):
+            reason = "injection" if act is Act.INJECTION else "offtopic"
+            return Reply(answers.refusal(lang, reason), lang, (), "refusal", Intent.OFFTOPIC.value
+                         if reason == "offtopic" else Intent.UNKNOWN.value, guard=reason)
+        if act not in (Act.QUESTION, Act.INJECTION, Act.SWITCH_LANGUAGE):
+            intent = {Act.GREETING: Intent.GREETING}.get(act, Intent.HELP)
+            return Reply(replies.conversation(act, lang, query.text), lang, (), "refusal",
+                         intent.value)
+        if not query.asks:
+            return self._nothing_found(query)
+        single = query.asks[0] if len(query.asks) == 1 else None
+        if (single is None or single.kind not in ONE_PLACE_KINDS or act is not Act.QUESTION
+                or not single.places):
+            return self._composed(query, guard="injection" if act is Act.INJECTION else "")
+        place = self.kb.by_code(single.places[0])
         assert place is not None
-        if intent in (Intent.UNKNOWN, *NO_MODEL_INTENTS):
-            intent = Intent.LOCATION
+        intent = Intent(single.kind.value)
         template = answers.compose(place, intent, lang, self.kb)
-        if injected or not self._config.llm.enabled:
-            why = "injection" if injected else "llm-disabled"
-            return Reply(template, lang, (place.code,), "template", intent.value, guard=why)
-        if intent.value not in self._config.llm.phrased_kinds:
+        if not self._config.llm.enabled:
+            return Reply(template, lang, (place.code,), "template", intent.value,
+                         guard="llm-disabled")
+        if intent.value not in self._config.llm.phrased_kinds or query.lang != lang:
             # A one-fact answer the model would only restate (see config llm.phrased_kinds)
             return Reply(template, lang, (place.code,), "template", intent.value,
                          guard="kb-answer")
         english.send(answers.compose(place, intent, "en", self.kb))
-        return self._phrase(text, lang, place, intent, template, on_sentence, cancel,
+        return self._phrase(query.text, lang, place, intent, template, on_sentence, cancel,
                             yield_to)
+
+    def _nothing_found(self, query: Query) -> Reply:
+        """No place understood: several of a kind ("the dorms"), else an honest "I don't know"."""
+        lang = query.reply_lang
+        if act_is_plain := query.act is Act.QUESTION:
+            group = groups.find_group(query.text, self.kb)
+            if group:
+                in_english = answers.several(group.codes, group.noun_en, "en", self.kb)
+                said = (answers.several(group.codes, group.noun_ko, "ko", self.kb)
+                        if lang == "ko" else in_english)
+                return Reply(said, lang, group.codes, "template", Intent.LOCATION.value,
+                             guard="several", answer_en=in_english)
+        reason = "unknown_place" if act_is_plain else "injection"
+        return Reply(answers.refusal(lang, reason), lang, (), "refusal", Intent.UNKNOWN.value,
+                     guard=reason)
+
+    def _composed(self, query: Query, guard: str = "") -> Reply:
+        """Several asks, relations, checks, unknowns: one answer from the KB, in order."""
+        lang = query.reply_lang
+        composed = replies.compose_query(query, self.kb, lang)
+        in_english = (replies.compose_query(query, self.kb, "en").text if lang == "ko" else "")
+        first = query.asks[0].kind.value
+        # only what the KB does not know, about no place: a polite no, like an unknown place
+        source: Source = "template" if composed.places or composed.verdicts else "refusal"
+        return Reply(composed.text, lang, composed.places, source, first,
+                     guard=guard or "composed", answer_en=in_english,
+                     verdicts=composed.verdicts)
+
+    def _repeat(self, session: Session, lang: str, slower: bool) -> Reply:
+        """The last answer again, as it was said (re-spoken, not re-generated)."""
+        turn = session.last_answer()
+        if turn is None:
+            return Reply(answers.help_text(lang), lang, (), "refusal", Intent.HELP.value)
+        said = Reply(turn.assistant, turn.lang, turn.places, "template", "repeat",
+                     guard="repeat", slower=slower)
+        if turn.lang != "ko":
+            return said
+        kind = turn.query.asks[0].kind.value if turn.query and turn.query.asks else "help"
+        as_first = dataclasses.replace(said, intent=kind, guard="", query=turn.query)
+        return dataclasses.replace(said, answer_en=self._in_english(as_first))
 
     def _in_english(self, reply: Reply) -> str:
         """The same answer in English, from the KB (what a fallback voice can say clearly)."""
-        if reply.places:
+        query = reply.query
+        if (query is not None and query.asks and reply.guard not in ("several", "repeat")
+                and (len(query.asks) > 1 or query.asks[0].kind not in ONE_PLACE_KINDS)):
+            return replies.compose_query(query, self.kb, "en").text
+        if reply.places and reply.intent in {i.value for i in Intent}:
             place = self.kb.by_code(reply.places[0])
             if place is not None:
                 return answers.compose(place, Intent(reply.intent), "en", self.kb)
-        if reply.intent == Intent.GREETING.value:
-            return answers.greeting("en")
+        if query is not None and query.act not in (Act.QUESTION, Act.INJECTION, Act.OFF_TOPIC,
+                                                   Act.REPEAT, Act.SLOWER):
+            return replies.conversation(query.act, "en", query.text)
         if reply.intent == Intent.HELP.value:
             return answers.help_text("en")
         return answers.refusal("en", reply.guard or "unknown_place")  # type: ignore[arg-type]

@@ -74,7 +74,7 @@ def load_items(path: Path) -> list[EvalItem]:
     return items
 
 
-def _grounding_text(engine: DialogEngine, codes: tuple[str, ...], lang: str) -> str:
+def grounding_text(engine: DialogEngine, codes: tuple[str, ...], lang: str) -> str:
     """Every fact the KB gives for the answered places, in both languages."""
     parts: list[str] = []
     for code in codes:
@@ -90,7 +90,7 @@ def _grounding_text(engine: DialogEngine, codes: tuple[str, ...], lang: str) -> 
 
 def _judge(engine: DialogEngine, item: EvalItem, reply: Reply) -> tuple[bool, bool, str]:
     text = reply.answer
-    grounding = _grounding_text(engine, reply.places, reply.lang)
+    grounding = grounding_text(engine, reply.places, reply.lang)
     stray_numbers = [n for n in guard.NUMBER.findall(text)
                      if n not in guard.NUMBER.findall(grounding)]
     stray_places = engine.mentions.codes(text) - engine.mentions.codes(grounding) - set(
@@ -135,6 +135,11 @@ def summarise(outcomes: list[Outcome], wall_s: float) -> dict[str, object]:
     by_lang = {lang: round(100 * sum(o.correct for o in outcomes if o.item.lang == lang)
                            / max(1, sum(o.item.lang == lang for o in outcomes)), 1)
                for lang in ("ko", "en")}
+    by_kind: dict[str, list[bool]] = {}
+    for o in outcomes:
+        kind = "refusal" if o.item.expect.refusal else retrieval.classify_intent(
+            o.item.text, o.item.lang).value  # type: ignore[arg-type]
+        by_kind.setdefault(kind, []).append(o.correct)
     return {
         "questions": n,
         "correct_pct": round(100 * sum(o.correct for o in outcomes) / n, 1),
@@ -144,6 +149,8 @@ def summarise(outcomes: list[Outcome], wall_s: float) -> dict[str, object]:
         "sources": dict(sources),
         "template_reasons": dict(guards.most_common()),
         "correct_pct_by_lang": by_lang,
+        "correct_pct_by_kind": {kind: round(100 * sum(oks) / len(oks), 1)
+                                for kind, oks in sorted(by_kind.items())},
         "latency_ms_mean": round(statistics.fmean(totals), 1),
         "latency_ms_p95": round(sorted(totals)[int(0.95 * (n - 1))], 1),
         "wall_s": round(wall_s, 1),

@@ -14,6 +14,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from kiosk.campus.query import Act, Query
+
 
 @dataclass(frozen=True)
 class Turn:
@@ -21,6 +23,7 @@ class Turn:
     assistant: str
     lang: str
     places: tuple[str, ...]
+    query: Query | None = None  # what was understood: follow-ups and "say that again" use it
 
 
 @dataclass
@@ -43,11 +46,26 @@ class Session:
                     seen.append(code)
         return seen
 
+    def last_question(self) -> Query | None:
+        """The latest question that asked something (a repeat or "thanks" asks nothing)."""
+        for turn in reversed(self.turns):
+            if turn.query is not None and turn.query.asks and turn.query.act in (
+                    Act.QUESTION, Act.SWITCH_LANGUAGE):
+                return turn.query
+        return None
+
+    def last_answer(self) -> Turn | None:
+        """The latest turn that gave an answer worth repeating."""
+        for turn in reversed(self.turns):
+            if turn.query is None or turn.query.act not in (Act.REPEAT, Act.SLOWER):
+                return turn
+        return None
+
     def truncate_last(self, spoken_text: str) -> None:
         """Keep only what was actually said of the last reply (barge-in)."""
         if self.turns:
             last = self.turns.pop()
-            self.turns.append(Turn(last.user, spoken_text, last.lang, last.places))
+            self.turns.append(Turn(last.user, spoken_text, last.lang, last.places, last.query))
 
 
 class SessionStore:

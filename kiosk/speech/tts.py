@@ -80,8 +80,9 @@ class Speaker:
             return "english-answer"
         return "english-romanized"
 
-    def synthesize(self, text: str, lang: Lang) -> SpeechAudio:
-        """Speak ``text`` in ``lang`` → float32 mono ``SpeechAudio`` (empty for empty text)."""
+    def synthesize(self, text: str, lang: Lang, pace: float = 1.0) -> SpeechAudio:
+        """Speak ``text`` in ``lang`` → float32 mono ``SpeechAudio`` (empty for empty text);
+        ``pace`` > 1 speaks slower ("slower please")."""
         started = time.perf_counter()
         route = "en" if lang == "en" else self.active_korean_voice()
         if route == "english-answer":  # only reached when handed Korean text directly
@@ -91,9 +92,9 @@ class Speaker:
         elif route == "espeak-ng":
             samples, rate_hz = self._espeak_ko(text)
         elif route.startswith("piper:"):
-            samples, rate_hz = self._piper(text, "ko")
+            samples, rate_hz = self._piper(text, "ko", pace)
         else:  # English voice; Hangul in the text (Korean answer, or a name) is romanised
-            samples, rate_hz = self._piper(romanize(text), "en")
+            samples, rate_hz = self._piper(romanize(text), "en", pace)
         elapsed_ms = (time.perf_counter() - started) * 1000
         audio_s = len(samples) / rate_hz
         log.info(
@@ -107,12 +108,13 @@ class Speaker:
         self.load(lang)
         return int(self._voices[lang].config.sample_rate)
 
-    def _piper(self, text: str, lang: Lang) -> tuple[np.ndarray, int]:
+    def _piper(self, text: str, lang: Lang, pace: float = 1.0) -> tuple[np.ndarray, int]:
         from piper import SynthesisConfig
 
         self.load(lang)
         voice = self._voices[lang]
-        syn = SynthesisConfig(length_scale=voice.config.length_scale * self._cfg.length_scale)
+        syn = SynthesisConfig(
+            length_scale=voice.config.length_scale * self._cfg.length_scale * pace)
         rate_hz = int(voice.config.sample_rate)
         gap = np.zeros(int(rate_hz * self._cfg.sentence_silence_ms / 1000), np.float32)
         parts: list[np.ndarray] = []

@@ -1,0 +1,663 @@
+"""Whole-utterance understanding: text and the conversation so far in, a typed `Query` out.
+
+Visitors do not ask one thing about one place: "퓨전테크센터 몇 층이고 걸어서 몇 분 걸려?",
+"which is closer, the library or Engineering Building 1?", "그럼 별관은요?", "thanks!",
+"say that again", "when does the library open?". The order of work:
+
+1. the act: injection, then language switch / repeat / slower (they need a past answer),
+   then thanks, goodbye, who-are-you, capabilities, greeting when no place is asked about;
+2. places, where they were said (`retrieval.mentions`), minus those negated ("A 말고 B");
+3. two places with a relation cue: a comparison, a direction seen from one of them, or a
+   route from one to the other;
+4. otherwise the utterance is cut into clauses ("…이고", "and", "?"); each clause's question
+   kinds go with its places, a clause without a place takes the previous one's (or the
+   conversation's), a clause without a kind takes its neighbour's (or the last question's);
+5. attributes the KB lacks (hours, menu, ...), yes/no claims and names that sound like a
+   place but are none of ours (Engineering Building 5) become asks of their own, so the
+   answer can say plainly what it does not know instead of answering another question.
+
+Precision beats recall: a place is only ever one that `retrieval` found in what was said
+or the conversation's last place; nothing here guesses a building.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+
+from kiosk.campus import cues, retrieval
+from kiosk.campus.knowledge import KnowledgeBase, Place
+from kiosk.campus.query import Act, Ask, Claim, Kind, Lang, Query
+from kiosk.campus.retrieval import Intent, Mention
+from kiosk.campus.spoken_numbers import spoken_numbers_to_digits
+
+_GATE_CODES = ("104", "station")  # where the kiosk and the visitor already stand
+_SEP = "qqsep"  # a clause boundary that survives tokenising (no place name contains it)
+_SENTENCE_END = re.compile(r"[?!;？！。]+|(?<!\d)\.(?!\d)|,(?=\s)|\s[-–—]\s")
+_CLAUSE_EN = re.compile(r"\b(and also|and then|and|also|plus|then|as well as|but)\b")
+# Korean clause endings that join two questions: "몇 층이고 몇 분 걸려?", "어디 있는데 번호는?"
+_CLAUSE_KO = re.compile(
+    r"(?<=[가-힣])(이고|있고|걸리고|되고|이구|인데|는데|이며|고요|구요)(?=\s|$)")
+_CLAUSE_KO_WORDS = re.compile(
+    r"(?<![가-힣])(그리고|그리고요|또|그럼|그러면|아 그리고|근데)(?![가-힣])")
+_KIND_OF_INTENT = {Intent.LOCATION: Kind.LOCATION, Intent.CODE: Kind.CODE,
+                   Intent.WALK_TIME: Kind.WALK_TIME, Intent.FLOORS: Kind.FLOORS,
+                   Intent.FEATURES: Kind.FEATURES, Intent.CATEGORY: Kind.CATEGORY,
+                   Intent.NEIGHBOURS: Kind.NEIGHBOURS, Intent.ROUTE: Kind.ROUTE}
+# "Engineering Building 1 and 2", "제1, 제2공학관": the name said once for two numbers.
+_NUMBER = r"(?:\d{1,2}|one|two|three|four|five|six|seven|eight|nine)"
+_TWO_NUMBERS_EN = re.compile(
+    rf"\b((?:[a-z]+ ){{1,3}})(\d{{1,2}})((?:,? (?:and |or |& )?{_NUMBER}\b)+)")
+_DIGIT_OF = {w: str(i) for i, w in enumerate(
+    "zero one two three four five six seven eight nine".split())}
+_TWO_NUMBERS_KO = re.compile(r"제(\d)\s*(,|이랑|하고|랑|와|과|및)\s*제(\d)([가-힣]+)")
+_ORDINAL = re.compile(r"\b(\d)(st|nd|rd|th)?\b|(?<![가-힣])(\d)\s*번째")
+
+
+def understand(text: str, kb: KnowledgeBase, history_places: Sequence[str] = (),
+               last: Query | None = None) -> Query:
+    """The visitor's act and asks; ``history_places`` are the conversation's places, most
+    recent first, and ``last`` the previous question, for follow-ups and "say that again"."""
+    text = " ".join(text.split())
+    lang: Lang = retrieval.detect_language(text)
+    if not text:
+        return Query(text, lang, lang, Act.NOTHING)
+    if retrieval.is_injection(text):
+        return Query(text, lang, lang, Act.INJECTION)
+    norm = retrieval.normalise(text)
+    compact = norm.replace(" ", "")
+    target = _language_asked(norm, compact)
+    reply_lang: Lang = target or lang
+    asks = _asks(text, kb, history_places, last)
+    act = _act(norm, compact)
+    if last is not None and (not _asks_anything_new(asks, last) or (
+            (target or act in (Act.REPEAT, Act.SLOWER)) and not retrieval.mentions(text, kb))):
+        if act is Act.SLOWER or (act is Act.REPEAT and not target):
+            return Query(text, lang, last.reply_lang, act)
+        if target and target != last.reply_lang:
+            return Query(text, lang, target, Act.SWITCH_LANGUAGE, last.asks)
+        if act is Act.REPEAT:
+            return Query(text, lang, last.reply_lang, Act.REPEAT)
+    if asks and all(a.kind is Kind.UNKNOWN_ATTRIBUTE and a.attribute in _PLACELESS_ATTRIBUTES
+                    for a in asks):
+        return Query(text, lang, reply_lang, Act.OFF_TOPIC)  # the weather, the time: not campus
+    if asks:
+        return Query(text, lang, reply_lang, Act.QUESTION, tuple(asks))
+    if act is not None and act not in (Act.REPEAT, Act.SLOWER):
+        return Query(text, lang, reply_lang, act)
+    if _off_topic(text, lang) or not _about_a_place(text):
+        return Query(text, lang, reply_lang, Act.OFF_TOPIC)
+    return Query(text, lang, reply_lang, Act.QUESTION)
+
+
+_PLACE_WORDS_EN = re.compile(r"\b(where|building|buildings|hall|center|centre|library|gate|"
+                             r"house|school|college|dorm|dormitory|office|room|gym|field|"
+                             r"park|plaza|tower|museum|theater|theatre|station|campus|"
+                             r"university|how (do|can) i get|way to|go to|near|far)\b")
+_PLACE_WORDS_KO = ("어디", "건물", "관", "센터", "도서관", "문", "기숙사", "가는", "가려면", "위치",
+                   "캠퍼스", "학교", "대학", "병원", "식당", "장", "실", "역", "홀", "쪽")
+
+
+def _about_a_place(text: str) -> bool:
+    """Whether the utterance asks about some place at all (a name the KB lacks is still a
+    place: "Where is the Hogwarts Tower?" gets "I don't know that place", while "what's the
+    capital of France" is off-topic)."""
+    norm = retrieval.normalise(text)
+    if retrieval.intents_in(text) or _PLACE_WORDS_EN.search(norm):
+        return True
+    return any(w in norm for w in _PLACE_WORDS_KO)
+
+
+def _asks_anything_new(asks: list[Ask], last: Query) -> bool:
+    """An utterance whose asks are only the last question's again ("다시 한번 말해 줄래?"
+    resolves "거기" to the same place) asks nothing new."""
+    return any(ask not in last.asks and ask.kind is not Kind.LOCATION for ask in asks) or any(
+        ask.places and not set(ask.places) <= set(last.places) for ask in asks)
+
+
+def _language_asked(norm: str, compact: str) -> Lang | None:
+    if cues.TO_KOREAN_EN.search(norm) or any(c in compact for c in cues.TO_KOREAN_KO):
+        return "ko"
+    if cues.TO_ENGLISH_EN.search(norm) or any(c in compact for c in cues.TO_ENGLISH_KO):
+        return "en"
+    return None
+
+
+def _act(norm: str, compact: str) -> Act | None:
+    """The first conversational act the utterance shows, in priority order."""
+    for (act, pattern), (_, words) in zip(cues.ACTS_EN, cues.ACTS_KO, strict=True):
+        if pattern.search(norm) or any(w in compact for w in words):
+            return act
+    return None
+
+
+def _off_topic(text: str, lang: Lang) -> bool:
+    return retrieval.classify_intent(text, lang) is Intent.OFFTOPIC or bool(
+        _attributes(retrieval.normalise(text)))
+
+
+# --- asks -------------------------------------------------------------------------------------
+
+
+def _prepare(text: str) -> str:
+    """Spoken numbers as digits, "Building 1 and 2" as two names, clause marks as one token."""
+    text = spoken_numbers_to_digits(text)
+    text = _TWO_NUMBERS_KO.sub(lambda m: f"제{m[1]}{m[4]} {m[2]} 제{m[3]}{m[4]}", text)
+    lowered = retrieval.normalise(text) if _TWO_NUMBERS_EN.search(text.lower()) else text
+    text = _TWO_NUMBERS_EN.sub(_each_number, lowered)
+    return _SENTENCE_END.sub(f" {_SEP} ", text)
+
+
+def _each_number(m: re.Match[str]) -> str:
+    """"law school buildings 1 2 and 3" -> "law school buildings 1, law school buildings 2 and
+    law school buildings 3"."""
+    name, first = m[1], m[2]
+    out = [f"{name}{first}"]
+    for joiner, number in re.findall(rf"(,? (?:and |or |& )?)({_NUMBER})\b", m[3]):
+        out.append(f"{joiner.strip(' ,') or ','} {name}{_DIGIT_OF.get(number, number)}")
+    return " ".join(out)
+
+
+def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | None) -> list[Ask]:
+    prepared = _prepare(text)
+    words = retrieval.words(prepared)
+    found = [m for m in retrieval.mentions(prepared, kb) if not _negated(m, words)]
+    relation = _relation(found, words, kb) or _relation_with_context(found, words, kb, history,
+                                                                     last)
+    if relation is not None:
+        return [relation, *_extra_unknowns(words, found)]
+    clauses = _clauses(words, found)
+    checking = _checking(" ".join(words))
+    asks: list[Ask] = []
+    previous_places: tuple[str, ...] = ()
+    previous_kinds: tuple[Kind, ...] = ()
+    for i, (clause_words, places) in enumerate(clauses):
+        clause = " ".join(w for w in clause_words if w != _SEP)
+        if not clause:
+            continue
+        attribute = _attribute(clause, clause_words)
+        kinds = _kinds(clause) if not attribute else ()
+        unknown = _unknown_place(clause, kb) if not places else None
+        claim = _claim(clause, clause_words, places, kb, unknown) if checking else None
+        if unknown is not None and claim is not None:
+            asks.append(Ask(Kind.CHECK, claim=claim, said=unknown))
+            continue
+        if unknown is not None:
+            asks.append(Ask(Kind.UNKNOWN_PLACE, said=unknown))
+            previous_places, previous_kinds = (), kinds
+            continue
+        if not places and not (kinds or attribute or claim):
+            context = previous_places or (tuple(history[:1]) if not asks else ())
+            relative = _contextual(clause, kb, context[0]) if context else None
+            if relative is None:
+                continue  # a tag ("isn't it?") or filler: nothing asked in this clause
+            places = (relative,)  # "그럼 별관은요?": the last question, about the annex
+            kinds = previous_kinds or kinds
+        if not places:
+            places = _inherited_places(clause, text, kb, history, last, previous_places, kinds,
+                                       attribute, claim, i == 0)
+        if claim is not None:
+            asks.append(Ask(Kind.CHECK, places[:1], claim=claim))
+            previous_places = places
+            continue
+        if attribute:
+            about = () if attribute in _PLACELESS_ATTRIBUTES else places[:1]
+            asks.append(Ask(Kind.UNKNOWN_ATTRIBUTE, about, attribute=attribute))
+            previous_places = places or previous_places
+            continue
+        if not places:
+            continue
+        if not kinds:
+            kinds = previous_kinds or _next_kinds(clauses, i) or _last_kinds(last) or (
+                Kind.LOCATION,)
+        for place in places:
+            asks.extend(Ask(kind, (place,)) for kind in kinds)
+        previous_places, previous_kinds = places, kinds
+    return _without_covered(asks)
+
+
+_PLACELESS_ATTRIBUTES = frozenset({"weather", "time"})
+
+
+def _negated(m: Mention, words: list[str]) -> bool:
+    """"제2공학관 말고", "not the east wing": the visitor takes this place back."""
+    after = m.after + (words[m.last + 1] if m.last + 1 < len(words) else "")
+    if any(after.startswith(n) or m.after.startswith(n) for n in cues.NEGATED_AFTER_KO):
+        return True
+    before = words[m.first - 1] if m.first > 0 else ""
+    before2 = words[m.first - 2] if m.first > 1 else ""
+    return before in cues.NEGATED_BEFORE_EN or (before == "the" and before2 == "not")
+
+
+def _clauses(words: list[str], found: list[Mention]) -> list[tuple[list[str], tuple[str, ...]]]:
+    """Words cut at clause boundaries that lie outside every place name, each clause with the
+    places said in it."""
+    inside = {i for m in found for i in range(m.first, m.last + 1)}
+    cuts = [0]
+    for i, word in enumerate(words):
+        if i in inside or i == 0:
+            continue
+        joined = i > 0 and _CLAUSE_KO.search(words[i - 1]) and (i - 1) not in inside
+        if word == _SEP or _CLAUSE_EN.fullmatch(word) or _CLAUSE_KO_WORDS.fullmatch(word) or joined:
+            cuts.append(i)
+    cuts.append(len(words))
+    out = []
+    for start, end in itertools.pairwise(cuts):
+        inside_clause = [m for m in found if start <= m.first < end]
+        places = tuple(dict.fromkeys(m.code for m in inside_clause if not (
+            m is not inside_clause[0] and _qualifier(m, words))))
+        # with another place named, the gate is where the visitor starts, not what is asked
+        places = tuple(c for c in places if c not in _GATE_CODES) or places
+        out.append((words[start:end], places))
+    return _merge_nameless(out)
+
+
+def _qualifier(m: Mention, words: list[str]) -> bool:
+    """"the information and culture building at the women's university": the place after
+    "at"/"in" says where the first one is, it is not asked about."""
+    before = [w for w in words[:m.first] if w not in ("the", "a", "an")]
+    return bool(before) and before[-1] in ("at", "in", "inside")
+
+
+def _merge_nameless(clauses: list[tuple[list[str], tuple[str, ...]]]
+                    ) -> list[tuple[list[str], tuple[str, ...]]]:
+    """A clause with a place but no question ("the library,") and the next with a question
+    but no place ("how far is it?") are one question."""
+    out: list[tuple[list[str], tuple[str, ...]]] = []
+    for words, places in clauses:
+        text = " ".join(w for w in words if w != _SEP)
+        if out and not places and out[-1][1] and not _kinds(" ".join(out[-1][0])) and (
+                _kinds(text) or _attribute(text, words)):
+            prev_words, prev_places = out.pop()
+            out.append((prev_words + words, prev_places))
+            continue
+        out.append((words, places))
+    return out
+
+
+def _kinds(clause: str) -> tuple[Kind, ...]:
+    """Every question kind a clause asks; "뭐예요"-like category cues only when alone, and
+    "where" only when nothing more precise is asked."""
+    found = retrieval.intents_in(clause)
+    kinds = [_KIND_OF_INTENT[i] for i in found if i in _KIND_OF_INTENT]
+    if len(kinds) > 1 and Kind.CATEGORY in kinds:
+        kinds.remove(Kind.CATEGORY)
+    if len(kinds) > 1 and Kind.LOCATION in kinds and Kind.ROUTE in kinds:
+        kinds.remove(Kind.ROUTE)
+    return tuple(dict.fromkeys(kinds))
+
+
+def _next_kinds(clauses: list[tuple[list[str], tuple[str, ...]]], i: int) -> tuple[Kind, ...]:
+    for words, _ in clauses[i + 1:]:
+        kinds = _kinds(" ".join(w for w in words if w != _SEP))
+        if kinds:
+            return kinds
+    return ()
+
+
+def _last_kinds(last: Query | None) -> tuple[Kind, ...]:
+    if last is None:
+        return ()
+    return tuple(dict.fromkeys(a.kind for a in last.asks if len(a.places) == 1
+                               and a.kind not in (Kind.CHECK, Kind.UNKNOWN_ATTRIBUTE)))
+
+
+def _without_covered(asks: list[Ask]) -> list[Ask]:
+    """A where-is answer already says the number and the minutes: do not say them twice."""
+    located = {a.places for a in asks if a.kind is Kind.LOCATION}
+    out = [a for a in asks
+           if not (a.kind in (Kind.CODE, Kind.WALK_TIME, Kind.ROUTE) and a.places in located)]
+    return list(dict.fromkeys(out))
+
+
+def _inherited_places(clause: str, text: str, kb: KnowledgeBase, history: Sequence[str],
+                      last: Query | None, previous: tuple[str, ...], kinds: tuple[Kind, ...],
+                      attribute: str, claim: Claim | None, first: bool) -> tuple[str, ...]:
+    """The place a clause without a name is about: the previous clause's, a follow-up's
+    conversation place, a place found by what is in it, or one named relative to the last
+    ("그럼 별관은요?", "what about the second one?")."""
+    if previous and not first:
+        return previous
+    if history:
+        context = _contextual(clause, kb, history[0])
+        if context:
+            return (context,)
+    asked = bool(kinds or attribute or claim)
+    if attribute:  # "when is the festival": no place is asked about unless named or "there"
+        return (history[0],) if history and retrieval.has_pronoun(clause) else ()
+    codes = retrieval.find_places(clause, kb, history if asked else ())
+    if not codes and asked and history and _is_follow_up(clause):
+        codes = [history[0]]
+    return tuple(codes[:1])
+
+
+_FOLLOW_UP_EN = re.compile(r"^(and|so|also|ok|okay|then|what about|how about|and what about)\b|"
+                           r"\b(that|this one|that one|there)\b")
+
+
+def _is_follow_up(clause: str) -> bool:
+    """"And how many minutes is that on foot?": a question about the place just discussed."""
+    norm = retrieval.normalise(clause)
+    if _FOLLOW_UP_EN.search(norm):
+        return True
+    unknown = [w for w in norm.split() if w.isascii() and w not in retrieval.lx.EN_FILLER
+               and w not in _QUESTION_WORDS_EN]
+    return not unknown
+
+
+_QUESTION_WORDS_EN = frozenset("foot feet away stairs elevator does it s is".split())
+
+
+def _contextual(clause: str, kb: KnowledgeBase, code: str) -> str | None:
+    """A place named relative to the last one: "별관" after 공업센터 본관 is 공업센터 별관,
+    "the second one" after Engineering Building I is Engineering Building II."""
+    place = kb.by_code(code)
+    if place is None:
+        return None
+    norm = retrieval.normalise(spoken_numbers_to_digits(clause))
+    number = _ORDINAL.search(norm)
+    candidates: list[str] = []
+    if number:
+        digit = number.group(1) or number.group(3)
+        for name in (place.name_ko, *place.aliases_ko, place.name_en):
+            if re.search(r"\d|\b(I|II|III)\b", name):
+                swapped = re.sub(r"\d", digit, name, count=1)
+                swapped = re.sub(r"\b(III|II|I)\b", digit, swapped, count=1)
+                candidates.append(swapped)
+    said: list[str] = [digit] if number else []
+    stems = [retrieval.strip_particle(w) for w in norm.split()
+             if re.fullmatch(r"[가-힣]{2,}", w) and not _question_word_ko(w)]
+    for stem in stems:
+        said.append(stem)
+        for cut in range(1, len(place.name_ko)):
+            candidates.append(place.name_ko[:cut] + stem)
+    latin = [w for w in norm.split() if w.isascii() and w.isalpha()
+             and w not in retrieval.lx.EN_FILLER and w not in _QUESTION_WORDS_EN
+             and w not in {"what", "about", "and", "second", "first", "third"}]
+    if latin:
+        said.extend(latin)
+        name_words = place.name_en.split()
+        for cut in range(1, len(name_words)):
+            candidates.append(" ".join(name_words[:cut] + latin))
+    for candidate in candidates:
+        codes = retrieval.find_places(candidate, kb)
+        other = kb.by_code(codes[0]) if codes else None
+        if (other is not None and other.code != code and _shares_name(other, place)
+                and _names_said(other, said)):
+            return other.code
+    return None
+
+
+def _question_word_ko(word: str) -> bool:
+    stem = retrieval.strip_particle(word)
+    return (stem in retrieval.lx.KO_FILLER or word in retrieval.lx.KO_FILLER
+            or any(word.startswith(s) for s in retrieval.lx.KO_STEMS)
+            or any(p in word for p in retrieval.lx.PRONOUN_KO))
+
+
+def _names_said(place: Place, said: list[str]) -> bool:
+    """The new place's own name holds what the visitor said ("별관", "annex", "2")."""
+    names = " ".join([place.name_ko, *place.aliases_ko, place.name_en.lower(),
+                      *(a.lower() for a in place.aliases_en)])
+    names += " " + spoken_numbers_to_digits(names.replace(" ii", " 2").replace(" i", " 1"))
+    return any(w in names for w in said)
+
+
+def _shares_name(a: Place, b: Place) -> bool:
+    """Two places of one family ("공업센터 본관"/"공업센터 별관", "제1공학관"/"제2공학관")."""
+    stem = re.sub(r"\d|본관|별관|제", "", a.name_ko)
+    return bool(stem) and (stem[:2] in b.name_ko or a.name_en.split()[0] == b.name_en.split()[0])
+
+
+# --- two places -----------------------------------------------------------------------------
+
+
+def _relation(found: list[Mention], words: list[str], kb: KnowledgeBase) -> Ask | None:
+    """A comparison, a direction or a route between two named places, when cues say so."""
+    codes = list(dict.fromkeys(m.code for m in found if m.code not in _GATE_CODES))
+    if len(codes) < 2:
+        return None
+    text = " ".join(w for w in words if w != _SEP)
+    compact = text.replace(" ", "")
+    a, b = codes[0], codes[1]
+    if cues.COMPARE_EN.search(text) or any(c in compact for c in cues.COMPARE_KO):
+        farther = cues.FARTHER_EN.search(text) or any(c in compact for c in cues.FARTHER_KO)
+        return Ask(Kind.COMPARE, (a, b), attribute="farther" if farther else "closer")
+    origin = _origin(found, words)
+    if origin is None:
+        return None
+    target = next(m.code for m in found if m.code != origin.code and m.code not in _GATE_CODES)
+    route = cues.ROUTE_EN.search(text) or any(c in compact for c in cues.ROUTE_KO)
+    direction = cues.DIRECTION_EN.search(text) or any(c in compact for c in cues.DIRECTION_KO)
+    if route and not _direction_asked(text, compact):
+        return Ask(Kind.ROUTE_BETWEEN, (origin.code, target))
+    if direction or route:
+        return Ask(Kind.DIRECTION, (target, origin.code))
+    return None
+
+
+_THERE_ORIGIN_EN = re.compile(r"\bfrom (there|that building|that one|it)\b")
+_THERE_ORIGIN_KO = ("거기서", "거기에서", "거기부터", "그곳에서", "그건물에서", "저기서")
+_HERE_EN = re.compile(r"\b(from here|here at the gate|from the gate|at the gate|where i am|"
+                      r"from where i m standing|from where i am)\b")
+_HERE_KO = ("여기서", "여기에서", "여기기준", "애지문에서보면", "애지문기준", "여기서보면",
+            "지금여기")
+
+
+def _relation_with_context(found: list[Mention], words: list[str], kb: KnowledgeBase,
+                           history: Sequence[str], last: Query | None) -> Ask | None:
+    """Relations where one side is not named again: "so which one is closer?" (the last two
+    places), "거기서 제2의학관은 어떻게 가요?" (from the last place), "once I'm at the
+    Engineering Center main building, how do I get to the annex?" (the annex of that one),
+    "from here, is the sports field on my left or my right?" (seen from the gate)."""
+    text = " ".join(w for w in words if w != _SEP)
+    compact = text.replace(" ", "")
+    named = [m for m in found if m.code not in _GATE_CODES]
+    compare = cues.COMPARE_EN.search(text) or any(c in compact for c in cues.COMPARE_KO)
+    if compare and not named:
+        recent = list(last.places) if last is not None and len(last.places) >= 2 else list(
+            reversed(history[:2]))
+        if len(recent) >= 2:
+            farther = cues.FARTHER_EN.search(text) or any(c in compact for c in cues.FARTHER_KO)
+            return Ask(Kind.COMPARE, (recent[0], recent[1]),
+                       attribute="farther" if farther else "closer")
+    if len(named) != 1:
+        return None
+    only = named[0]
+    route = cues.ROUTE_EN.search(text) or any(c in compact for c in cues.ROUTE_KO)
+    direction = _direction_asked(text, compact) or bool(
+        re.search(r"\b(my )?(left|right)\b.*\bor\b", text))
+    if (route or direction) and history and history[0] != only.code and (
+            _THERE_ORIGIN_EN.search(text) or any(c in compact for c in _THERE_ORIGIN_KO)):
+        kind = Kind.ROUTE_BETWEEN if route and not direction else Kind.DIRECTION
+        return (Ask(kind, (history[0], only.code)) if kind is Kind.ROUTE_BETWEEN
+                else Ask(kind, (only.code, history[0])))
+    if direction and (_HERE_EN.search(text) or any(c in compact for c in _HERE_KO)
+                      or any(m.code == "104" for m in found)):
+        return Ask(Kind.DIRECTION, (only.code, "104"))
+    if (route or direction) and _origin(found, words) is only:
+        rest = " ".join(w for w in words[only.last + 1:] if w != _SEP)
+        target = _contextual(rest, kb, only.code) if rest else None
+        if target:
+            return (Ask(Kind.ROUTE_BETWEEN, (only.code, target)) if route and not direction
+                    else Ask(Kind.DIRECTION, (target, only.code)))
+    return None
+
+
+def _direction_asked(text: str, compact: str) -> bool:
+    return bool(re.search(r"\bwhich (side|way|direction)\b|\b(left|right) or\b", text)) or any(
+        c in compact for c in ("어느쪽", "어느방향", "어떤방향", "방향", "어디쪽"))
+
+
+def _origin(found: list[Mention], words: list[str]) -> Mention | None:
+    """The named place the visitor stands at or looks from ("A 기준으로", "from A")."""
+    for m in found:
+        if m.code in _GATE_CODES:
+            continue  # "애지문에서 국제관까지": the kiosk's own place; a plain route
+        following = words[m.last + 1] if m.last + 1 < len(words) else ""
+        before = [w for w in words[:m.first] if w not in ("the", "a", "an")]
+        preceding = before[-1] if before else ""
+        if (m.after and m.after.startswith(cues.ORIGIN_AFTER_KO)) or (
+                re.search("[가-힣]", words[m.last]) and following.startswith(cues.ORIGIN_NEXT_KO)):
+            return m
+        if (preceding in cues.ORIGIN_BEFORE_EN and m is not found[-1]) or (
+                preceding in ("from", "of") and m is found[-1]):
+            return m
+    return None
+
+
+# --- what the KB does not know, checks, places that do not exist ---------------------------
+
+
+def _attributes(clause: str) -> list[str]:
+    compact = clause.replace(" ", "")
+    out = [name for name, pattern in cues.ATTRIBUTES_EN if pattern.search(clause)]
+    out += [name for name, words in cues.ATTRIBUTES_KO if any(w in compact for w in words)]
+    return list(dict.fromkeys(out))
+
+
+def _attribute(clause: str, words: list[str]) -> str:
+    """The first attribute the KB lacks that the clause asks about ("hours", "menu")."""
+    del words
+    if re.search(r"\bwhat time is it\b", clause) or "지금몇시" in clause.replace(" ", ""):
+        return "time"
+    found = _attributes(clause)
+    return found[0] if found else ""
+
+
+def _extra_unknowns(words: list[str], found: list[Mention]) -> list[Ask]:
+    """An attribute asked beside a relation ("…, and what's the weather?")."""
+    del found
+    attribute = _attribute(" ".join(w for w in words if w != _SEP), words)
+    return [Ask(Kind.UNKNOWN_ATTRIBUTE, attribute=attribute)] if attribute else []
+
+
+def _families(kb: KnowledgeBase) -> tuple[dict[str, set[str]], dict[frozenset[str], set[str]]]:
+    """Numbered name families: Korean suffix ("공학관") and English words ({"engineering",
+    "building"}) with the numbers that exist."""
+    ko: dict[str, set[str]] = {}
+    en: dict[frozenset[str], set[str]] = {}
+    for place in kb.places:
+        for name in (place.name_ko, *place.aliases_ko):
+            m = re.fullmatch(r"제?(\d)([가-힣]+관)", name.replace(" ", ""))
+            if m:
+                ko.setdefault(m[2], set()).add(m[1])
+        words = retrieval.words(spoken_numbers_to_digits(place.name_en))
+        digits = [w for w in words if w.isdigit()]
+        if len(digits) == 1:
+            en.setdefault(frozenset(w for w in words if not w.isdigit()), set()).add(digits[0])
+    return ko, en
+
+
+_FAMILY_CACHE: dict[int, tuple[dict[str, set[str]], dict[frozenset[str], set[str]]]] = {}
+
+
+def _unknown_place(clause: str, kb: KnowledgeBase) -> str | None:
+    """A numbered name that is not ours: "Engineering Building 5", "제7공학관"."""
+    ko, en = _FAMILY_CACHE.setdefault(id(kb), _families(kb))
+    compact = clause.replace(" ", "")
+    for m in re.finditer(r"제?(\d{1,2})([가-힣]+?관)", compact):
+        if m[2] in ko and m[1] not in ko[m[2]]:
+            return m.group(0)
+    words = clause.split()
+    for i, word in enumerate(words):
+        if not word.isdigit() or len(word) > 2:
+            continue
+        window = set(words[max(0, i - 3):i + 3])
+        for family, numbers in en.items():
+            if family <= window | {"the"} and word not in numbers:
+                return " ".join(w for w in words[max(0, i - 3):i + 1] if w in family or w == word)
+    return None
+
+
+def _checking(text: str) -> bool:
+    """A yes/no question that asserts something ("…죠?", "isn't it", "is X …?")."""
+    text = re.sub(rf"(\s*{_SEP})+$", "", text)
+    compact = text.replace(" ", "").replace(_SEP, "")
+    if cues.CHECK_EN.search(text) or any(c in compact for c in cues.CHECK_KO):
+        return True
+    if cues.CHECK_KO_END.search(compact):
+        return True
+    return bool(cues.CHECK_KO_SOFT_END.search(compact)) and not any(
+        w in compact for w in cues.WH_KO)
+
+
+def _claim(clause: str, words: list[str], places: tuple[str, ...], kb: KnowledgeBase,
+           unknown: str | None) -> Claim | None:
+    """What a yes/no question asserts, when it is one ("…죠?", "isn't it", "is X …?")."""
+    compact = clause.replace(" ", "")
+    negated = bool(cues.NEGATION_EN.search(clause)) or any(
+        c in compact for c in cues.NEGATION_KO)
+    if unknown is not None:
+        if cues.EXISTS_EN.search(clause) or any(c in compact for c in cues.EXISTS_KO):
+            return Claim("exists", "no" if negated else "yes", negated)
+        return None
+    if not places:
+        return None
+    place = kb.by_code(places[0])
+    if place is None:
+        return None
+    clause = _NUMBER_WORD.sub(lambda m: str(_NUMBER_WORDS[m[0]]), clause)
+    numbers = [w for w in clause.split() if w.isdigit()]
+    direction = [d for d in (*cues.DIRECTION_WORDS_EN, *cues.DIRECTION_WORDS_KO)
+                 if re.search(rf"\b{d}\b" if d.isascii() else rf"{d}(쪽|에|편|\s|$)", clause)]
+    if direction and len(places) >= 2:
+        return Claim("direction", f"{places[1]} {direction[0]}", negated)
+    if len(places) >= 2 and (cues.NEIGHBOUR_EN.search(clause)
+                             or any(c in compact for c in cues.NEIGHBOUR_KO)):
+        return Claim("neighbour", places[1], negated)
+    if cues.BASEMENT_EN.search(clause) or any(c in compact for c in cues.BASEMENT_KO):
+        number = next((n for n in numbers if len(n) <= 2), "")
+        return Claim("basement", number or ("no" if negated else "yes"), negated)
+    if re.search(r"\d+ ?(층|floors?\b|stor(e)?(y|ies|eys)\b)", clause):
+        number = re.search(r"(\d+) ?(층|floor|stor)", clause)
+        return Claim("floors", number[1] if number else "", negated)
+    if re.search(r"\d+ ?(분|minutes?\b|mins?\b)", clause):
+        number = re.search(r"(\d+) ?(분|min)", clause)
+        return Claim("minutes", number[1] if number else "", negated)
+    codes = [n for n in numbers if len(n) == 3]
+    if codes:
+        return Claim("code", codes[0], negated)
+    if len(places) >= 2 and place.code != places[1]:
+        return Claim("code", places[1], negated)
+    # nothing beyond the place's own names ("is residence hall 6 the happy dormitory?")
+    return Claim("words", " ".join(_claim_words(clause, place)), negated)
+
+
+_NUMBER_WORDS = {w: i for i, w in enumerate(
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen twenty".split())} | {"thirty": 30}
+_NUMBER_WORD = re.compile(r"\b(" + "|".join(_NUMBER_WORDS) + r")\b(?= (minutes?|mins?|floors?|"
+                          r"stor(e)?(y|ies|eys)|levels?)\b)")
+
+
+_CLAIM_FILLER_EN = frozenset("isn t it is the a an right correct true that this doesn does "
+                             "not have has there was wasn heard i think told believe am yeah "
+                             "of for only".split())
+
+
+_CLAIM_ENDING_KO = re.compile(r"(이죠|죠|지요|맞죠|맞아요|맞나요|이에요|예요|인가요|잖아요|"
+                              r"이라던데|라던데|이지|이야|아니에요|아니죠|맞지|이고|맞아|맞나|인가|이에요|이죠)$")
+
+
+def _claim_words(clause: str, place: Place) -> list[str]:
+    """Content words a claim adds to the place's name ("women s dorm", "여자 기숙사")."""
+    name_words = set(retrieval.normalise(" ".join([place.name_en, *place.aliases_en])).split())
+    out = []
+    for word in clause.split():
+        if word == _SEP or word.isdigit():
+            continue
+        if word.isascii():
+            if word in retrieval.lx.EN_FILLER or word in _CLAIM_FILLER_EN or word in name_words:
+                continue
+            out.append(word)
+        else:
+            stem = retrieval.strip_particle(word)
+            if any(stem in n or n in stem for n in (place.name_ko, *place.aliases_ko)):
+                continue
+            stem = _CLAIM_ENDING_KO.sub("", stem)
+            if stem and stem not in retrieval.lx.KO_FILLER and len(stem) >= 2 and not (
+                    stem.startswith(("맞", "아니", "아닌"))):
+                out.append(stem)
+    return out
