@@ -1,0 +1,88 @@
+"""The dialog engine on whole conversations: several asks in one answer, relations, checks,
+what the KB does not know, "say that again", "slower", "in Korean please", goodbye.
+
+Templates only (the model is off): these are about what is answered, not how it is phrased.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk.config import Config
+from kiosk.dialog.engine import SLOWER_PACE, DialogEngine
+from kiosk.dialog.understanding_eval import DEFAULT_SET, evaluate
+
+
+@pytest.fixture(scope="module")
+def engine(config: Config) -> DialogEngine:
+    no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    return DialogEngine(no_model)
+
+
+def test_several_asks_get_one_answer_with_every_fact(engine: DialogEngine) -> None:
+    reply = engine.answer("퓨전테크센터 몇 층이고 걸어서 몇 분 걸려?", "multi")
+    assert "13층" in reply.answer and "8분" in reply.answer and reply.places == ("208",)
+    reply = engine.answer("What's the building number of the IT/BT building? Also, what's "
+                          "the weather like today?", "multi-en")
+    assert "305" in reply.answer and "don't know the weather" in reply.answer
+
+
+def test_two_places_are_answered_as_a_relation(engine: DialogEngine) -> None:
+    closer = engine.answer("Which is closer, the main library or Engineering Building 1?", "rel")
+    assert closer.verdicts == (("compare", ("501", "212"), "501"),)
+    assert "6 minutes" in closer.answer and "10 minutes" in closer.answer
+    side = engine.answer("재성토목관 기준으로 건축관은 어느 쪽에 있어요?", "rel")
+    assert "오른쪽" in side.answer and set(side.places) == {"201", "202"}
+
+
+def test_checks_say_yes_or_no_and_then_the_fact(engine: DialogEngine) -> None:
+    basement = engine.answer("백남학술정보관은 지하가 없죠?", "check")
+    assert basement.answer.startswith("아니요") and "지하 3층" in basement.answer
+    number = engine.answer("Is Hanyang Plaza building 105?", "check-en")
+    assert number.answer.startswith("Yes") and number.verdicts[0][2] == "yes"
+
+
+def test_what_the_kb_does_not_know_is_said_plainly(engine: DialogEngine) -> None:
+    hours = engine.answer("What time does the library open tomorrow?", "hours")
+    assert hours.answer.startswith("Sorry, I don't know opening hours")
+    assert "6 minutes" in hours.answer  # and where it is
+    nowhere = engine.answer("What's the building number of Engineering Building 5?", "none")
+    assert "There is no Engineering Building 5" in nowhere.answer and not nowhere.places
+
+
+def test_say_again_slower_and_in_korean(engine: DialogEngine) -> None:
+    paces: list[float] = []
+    first = engine.answer("Where is the museum?", "again", on_pace=paces.append)
+    again = engine.answer("Sorry, can you say that again?", "again", on_pace=paces.append)
+    assert again.answer == first.answer and again.act == "repeat"
+    slower = engine.answer("slower please", "again", on_pace=paces.append)
+    assert slower.answer == first.answer and slower.slower
+    assert paces == [1.0, 1.0, SLOWER_PACE]
+    korean = engine.answer("한국어로 다시 설명해 주세요.", "again")
+    assert korean.lang == "ko" and "109번" in korean.answer and korean.act == "switch_language"
+
+
+def test_follow_ups_and_goodbye(engine: DialogEngine) -> None:
+    engine.answer("공업센터 본관은 몇 번이에요?", "follow")
+    annex = engine.answer("그럼 별관은요?", "follow")
+    assert annex.places == ("207",) and "207" in annex.answer
+    bye = engine.answer("Bye!", "follow")
+    assert bye.act == "goodbye" and not bye.places
+    assert engine.sessions.is_fresh("follow")  # the next voice is a new visitor
+
+
+def test_conversation_acts_get_their_own_answer(engine: DialogEngine) -> None:
+    thanks = engine.answer("고마워요", "acts")
+    assert thanks.act == "thanks" and "천만에요" in thanks.answer
+    who = engine.answer("Who are you?", "acts")
+    assert who.act == "who_are_you" and "kiosk" in who.answer
+    languages = engine.answer("Do you speak English?", "acts")
+    assert languages.answer.startswith("Yes, I speak English and Korean")
+
+
+def test_the_blind_understanding_set_stays_above_its_floor(engine: DialogEngine) -> None:
+    """The first blind set (409 lines) was used once to fix the rules (see README), so it is
+    a regression floor now: 94.4 % right, 1.0 % hallucinated from templates on 2026-12-01."""
+    summary, _ = evaluate(engine, DEFAULT_SET)
+    assert summary["correct_pct"] >= 93.0
+    assert summary["hallucinated_pct"] <= 1.5
