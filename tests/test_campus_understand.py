@@ -46,7 +46,7 @@ def test_two_places_are_a_relation(kb: KnowledgeBase, text: str,
     ("What are the numbers of Engineering Building 1 and 2?",
      [("code", ("212",)), ("code", ("211",))]),
     ("How many minutes to the Student Union, and is there a cafeteria there?",
-     [("walk_time", ("107",)), ("features", ("107",))]),
+     [("walk_time", ("107",)), ("check", ("107",))]),
     ("What's the building number of the IT/BT building? Also, what's the weather like today?",
      [("code", ("305",)), ("unknown_attribute", ())]),
 ])

@@ -52,7 +52,8 @@ ACTS_EN: tuple[tuple[Act, re.Pattern[str]], ...] = (
                            r"\bspeak (english|korean)\b",
                            r"\bwhat (kind|sort|type)s? of (stuff|things|questions)\b",
                            r"\bcan i ask\b", r"\bwhat can you tell\b",
-                           r"\bhow does this (thing )?work\b")),
+                           r"\bhow does this (thing )?work\b", r"\blanguages?\b",
+                           r"\b(do|can|could) you (speak|understand)\b")),
     (Act.GREETING, _en(r"^(hi|hello|hey|good (morning|afternoon|evening)|greetings|"
                        r"hi there|hello there|howdy|yo)\b")),
 )
@@ -74,7 +75,8 @@ ACTS_KO: tuple[tuple[Act, tuple[str, ...]], ...] = (
                            "뭘알아 뭐알아 뭐하는기계 무엇을할수 무엇을도와 영어할줄 영어돼 "
                            "영어되 영어가능 영어하세요 영어할수 한국어할줄 한국어돼 한국어되 "
                            "한국말할줄 도와줄수 뭐하는거 뭘알려 무엇을알려 영어도할줄 한국어도할줄 "
-                           "할줄아세요 뭐물어봐 어떤걸물어 뭘물어봐")),
+                           "할줄아세요 뭐물어봐 어떤걸물어 뭘물어봐 어떤언어 무슨언어 몇개국어 "
+                           "할줄알아 영어도돼 어떻게쓰는 어떻게사용하 어떻게하는거")),
     (Act.GREETING, _ko("안녕하세요 안녕 반가워 반갑 하이 헬로")),
 )
 
@@ -143,7 +145,12 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("event", _en(r"\bfestival\b", r"\bevents?\b", r"\bgraduation\b", r"\btonight\b",
                   r"\bceremony\b", r"\bexhibition (schedule|dates?)\b", r"\bwhat s on\b",
                   r"\bwhat is on\b", r"\b(game|match|matches|games) (today|tonight|on)\b",
-                  r"\bconcerts? (today|tonight|on|schedule)\b", r"\bwho won\b")),
+                  r"\bconcerts? (today|tonight|on|schedule)\b",
+                  r"\bnext (concert|show|game|match|event|performance|recital)\b")),
+    ("news", _en(r"\bwho won\b", r"\bscores?\b", r"\bnews\b", r"\bstocks?\b",
+                 r"\bbitcoin\b")),
+    ("availability", _en(r"\bright now\b", r"\bcan (anyone|anybody|i|we|students|visitors) "
+                         r"(use|go in|enter|get in)\b", r"\bopen to (the )?public\b")),
     ("booking", _en(r"\b(book|booking|reserve|reservation|rent|hire)\b")),
     ("person", _en(r"\bprofessor\b", r"\bprof\b", r"\boffice hours\b", r"\bdean\b")),
     ("price", _en(r"\bhow much (does|is|do|are)\b(?!.*\b(time|minutes?|far|long)\b)",
@@ -152,7 +159,8 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
                     r"\bwhere (can|do|should|could) (i|we) park\b", r"\bcar\b")),
     ("weather", _en(r"\bweather\b", r"\brain(ing|y)?\b", r"\bsnow(ing)?\b",
                     r"\btemperature\b")),
-    ("capacity", _en(r"\bhow many (seats|people|students)\b", r"\bcrowded\b", r"\bbusy\b",
+    ("capacity", _en(r"\bhow many (seats|people|students)\b", r"\bcrowded\b",
+                     r"\bbusy\b",
                      r"\bthe wait\b", r"\bwait(ing)? time\b", r"\bqueue\b")),
     ("accessibility", _en(r"\belevators?\b", r"\blifts?\b", r"\bwheelchair\b",
                           r"\bramps?\b")),
@@ -161,7 +169,9 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
 ATTRIBUTES_KO: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("history", _ko("지어졌 세워졌 건립 언제생겼 언제지어 언제세워 몇년도")),
     ("politics", _ko("선거 투표 대통령 정치")),
-    ("hours", _ko("몇시에 몇시까지 몇시부터 영업 운영시간 이용시간 개방시간 여는시간 닫는시간 "
+    ("news", _ko("비트코인 주식 뉴스 누가이겼 스코어")),
+    ("hours", _ko("진료시간 시간이어떻게 몇시에 몇시까지 몇시부터 영업 운영시간 이용시간 개방시간 "
+                  "여는시간 닫는시간 "
                   "문열 문닫 열어요 열어 여나요 여는 닫아요 닫나요 닫아 닫는 언제까지 언제열 "
                   "언제문 몇시 24시간 오픈 마감")),
     ("menu", _ko("메뉴 식단 오늘뭐나와 뭐나와요 뭐나오 학식뭐")),
@@ -171,11 +181,11 @@ ATTRIBUTES_KO: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("event", _ko("축제 행사 공연언제 공연일정 오늘공연 졸업식 입학식 설명회 경기언제 경기있 "
                   "경기해 언제해")),
     ("booking", _ko("예약 빌리 대여 대관")),
-    ("person", _ko("교수님 교수 연구실어디 조교 계세요 계신가 계셔 계시나")),
+    ("person", _ko("교수님 교수 연구실어디 조교 님계세요 님계신 님계셔 님지금 님있")),
     ("price", _ko("가격 얼마예요 얼마에요 얼마야 요금 비용 등록금 입장료")),
     ("parking", _ko("주차")),
     ("weather", _ko("날씨 비와 비가와 비올 눈와 눈이와 기온 미세먼지")),
-    ("capacity", _ko("몇석 좌석 붐비 사람많")),
+    ("capacity", _ko("몇석 좌석 붐비 사람많 대기 기다려 기다리")),
     ("accessibility", _ko("엘리베이터 엘레베이터 승강기 휠체어 경사로")),
     ("toilet", _ko("화장실")),
 )
@@ -187,6 +197,8 @@ ATTRIBUTE_NAMES = {
     "history": ("건물의 역사나 지어진 해", "when buildings were built"),
     "politics": ("정치나 선거", "politics or elections"),
     "booking": ("예약이나 대여 방법", "how to book or rent it"),
+    "news": ("뉴스나 경기 결과", "news or results"),
+    "availability": ("지금 이용할 수 있는지", "whether it can be used right now"),
     "wifi": ("와이파이 정보", "Wi-Fi details"), "event": ("행사 일정", "event dates"),
     "person": ("교수님이나 사무실 정보", "where a person's office is"),
     "price": ("가격", "prices"), "parking": ("주차 정보", "parking"),
@@ -218,6 +230,17 @@ BASEMENT_KO = _ko("지하")
 NEIGHBOUR_EN = _en(r"\bnext to\b", r"\bbeside\b", r"\bnear\b", r"\bby the\b",
                    r"\bclose to\b", r"\bneighbou?r")
 NEIGHBOUR_KO = _ko("옆 근처 가까이 붙어")
+# Opposite descriptions: a claim of one where the KB says the other is a "no".
+OPPOSITES = (
+    (("women", "woman", "female", "girls", "여자", "여학생", "여성"),
+     ("men", "man", "male", "boys", "남자", "남학생", "남성")),
+    (("indoor", "indoors", "inside", "실내"),
+     ("outdoor", "outdoors", "open-air", "open air", "야외")),
+)
+MORE_THAN = _en(r"\b(more than|over|longer than|at least|above)\b")
+LESS_THAN = _en(r"\b(less than|under|within|shorter than|at most|below|only)\b")
+MORE_THAN_KO = _ko("넘게 넘어 이상 넘나 넘는")
+LESS_THAN_KO = _ko("안에 이내 이하 미만 밖에 만에 이면 이면가")
 DIRECTION_WORDS_EN = ("left", "right", "behind", "front", "above", "below", "up", "down",
                       "opposite", "across")
 DIRECTION_WORDS_KO = ("왼쪽", "오른쪽", "뒤", "앞", "위", "아래", "건너편", "맞은편")

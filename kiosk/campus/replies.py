@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from kiosk.campus import answers
+from kiosk.campus import answers, cues
 from kiosk.campus.answers import josa, label
 from kiosk.campus.cues import ATTRIBUTE_NAMES
 from kiosk.campus.knowledge import KnowledgeBase, Place
@@ -151,8 +151,20 @@ def _route_between(origin: Place, target: Place, lang: Lang, kb: KnowledgeBase) 
 
 
 def _fold(text: str) -> str:
+    """Lower case without accents ("Café" = "cafe"); Hangul stays whole syllables."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return unicodedata.normalize(
+        "NFC", "".join(ch for ch in decomposed if not unicodedata.combining(ch)))
+
+
+def _compared(claimed: str, actual: int) -> str:
+    """"yes"/"no" for "15", ">15" (more than) or "<1" (within) against the KB's number."""
+    number = int(claimed.lstrip("<>"))
+    if claimed.startswith(">"):
+        return "yes" if actual > number else "no"
+    if claimed.startswith("<"):
+        return "yes" if actual <= number else "no"
+    return "yes" if actual == number else "no"
 
 
 def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
@@ -163,9 +175,9 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
         same = value == place.code or (target is not None and target.code == place.code)
         return ("yes" if same else "no"), Intent.CODE
     if about == "floors":
-        if not place.floors_above or not value.isdigit():
+        if not place.floors_above or not value.lstrip("<>").isdigit():
             return "unknown", Intent.FLOORS
-        return ("yes" if int(value) == place.floors_above else "no"), Intent.FLOORS
+        return _compared(value, place.floors_above), Intent.FLOORS
     if about == "basement":
         if not place.floors_above:
             return "unknown", Intent.FLOORS
@@ -175,9 +187,9 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
         says_has = value == "yes"
         return ("yes" if has == says_has else "no"), Intent.FLOORS
     if about == "minutes":
-        if not value.isdigit():
+        if not value.lstrip("<>").isdigit():
             return "unknown", Intent.WALK_TIME
-        return ("yes" if int(value) == place.minutes_from_gate else "no"), Intent.WALK_TIME
+        return _compared(value, place.minutes_from_gate), Intent.WALK_TIME
     if about == "neighbour":
         other = kb.by_code(value)
         if other is None:
@@ -196,24 +208,22 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
                                 *place.aliases_en, place.category_ko, place.category_en,
                                 *place.features_ko, *place.features_en]))
         words = [_fold(w) for w in value.split()]
-        if _other_gender(words, known):
+        if _opposite(words, known):
             return "no", Intent.CATEGORY
         found = all(re.search(rf"(?<![a-z]){re.escape(w.rstrip('s'))}", known) for w in words)
         return ("yes" if found else "unknown"), Intent.CATEGORY
     return "unknown", Intent.LOCATION
 
 
-_GENDERS = (("women", "woman", "female", "girls", "여자", "여학생", "여성"),
-            ("men", "man", "male", "boys", "남자", "남학생", "남성"))
-
-
-def _other_gender(words: list[str], known: str) -> bool:
-    """"the women's dorm" said of a men's dormitory: the KB says the opposite."""
-    for said, other in (_GENDERS, _GENDERS[::-1]):
-        if any(w in said for w in words) and not any(
-                re.search(rf"(?<![a-z]){g}", known) for g in said) and any(
-                re.search(rf"(?<![a-z]){g}", known) for g in other):
-            return True
+def _opposite(words: list[str], known: str) -> bool:
+    """"the women's dorm" said of a men's dormitory, "indoors" of an outdoor theatre: the KB
+    says the opposite."""
+    for pair in cues.OPPOSITES:
+        for said, other in (pair, pair[::-1]):
+            if any(w in said for w in words) and not any(
+                    re.search(rf"(?<![a-z]){g}", known) for g in said) and any(
+                    re.search(rf"(?<![a-z]){g}", known) for g in other):
+                return True
     return False
 
 

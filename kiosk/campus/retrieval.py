@@ -28,6 +28,7 @@ _HANGUL = re.compile(r"[\uac00-\ud7a3\u1100-\u11ff\u3130-\u318f]")
 _LATIN = re.compile(r"[a-z]", re.IGNORECASE)
 _SCRIPT_SPLIT = re.compile(r"(?<=[\uac00-\ud7a3])(?=[a-z0-9])|(?<=[a-z0-9])(?=[\uac00-\ud7a3])")
 _PUNCT = re.compile(r"[^\w\s]|_")
+_HALL_HEARD = frozenset({"hole", "whole", "haul", "hol"})
 _ABBREVIATIONS = {"bldg": "building", "bld": "building", "univ": "university", "lib": "library",
                   "dorm": "dormitory", "dorms": "dormitory"}
 # Acronyms that are ordinary words in lower case ("er" is a hesitation): read before lowering.
@@ -145,6 +146,8 @@ def _tokens(text: str) -> list[str]:
     text = _SYLLABLE_HYPHEN.sub(r"\1", _APOSTROPHE_S.sub("", _IS_CONTRACTED.sub(r"\1 is", text)))
     for tok in _SCRIPT_SPLIT.sub(" ", normalise(text)).split():
         tok = _ABBREVIATIONS.get(tok, tok)
+        if tok in _HALL_HEARD and out and out[-1].isalpha() and out[-1] not in lx.EN_FILLER:
+            tok = "hall"  # "international hole", "history whole": Whisper's "hall"
         if len(tok) == 1 and tok.isascii() and tok.isalpha():
             run += tok
             continue
@@ -412,7 +415,10 @@ def _numbered_hits(toks: list[str], idx: _Index) -> list[_Hit]:
         words, code = top[0]
         # each word of the name where it stands nearest the number ("Building 1 and of
         # Engineering Building 2" must not take the second name's words for the first)
-        nearest = {w: min((j for j in range(lo, hi) if toks[j] == w), key=lambda j: abs(j - i))
+        left, right = range(lo, i), range(i + 1, hi)
+        side = next((part for part in (left, right) if words <= {toks[j] for j in part}),
+                    range(lo, hi))  # "Building 1" reads leftwards, "dormitory number 3" too
+        nearest = {w: min((j for j in side if toks[j] == w), key=lambda j: abs(j - i))
                    for w in words}
         span = sorted({i, *nearest.values()})
         hits.append(_Hit(offsets[span[0]], offsets[span[-1]] + len(toks[span[-1]]), code, 0))

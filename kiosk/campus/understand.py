@@ -25,6 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from kiosk.campus import cues, retrieval
 from kiosk.campus.knowledge import KnowledgeBase, Place
@@ -39,6 +40,10 @@ _CLAUSE_EN = re.compile(r"\b(and also|and then|and|also|plus|then|as well as|but
 # Korean clause endings that join two questions: "몇 층이고 몇 분 걸려?", "어디 있는데 번호는?"
 _CLAUSE_KO = re.compile(
     r"(?<=[가-힣])(이고|있고|걸리고|되고|이구|인데|는데|이며|고요|구요)(?=\s|$)")
+# A Korean sentence that ended without punctuation ("본관 몇 번이에요 총장실 거기 있어요?"):
+# a word with a sentence-final ending, followed by more words.
+_SENTENCE_KO = re.compile(r"(?<=[가-힣])(에요|예요|어요|아요|해요|돼요|나요|까요|세요|죠|니까|"
+                          r"습니까|이야|거야|는데요)$")
 _CLAUSE_KO_WORDS = re.compile(
     r"(?<![가-힣])(그리고|그리고요|또|그럼|그러면|아 그리고|근데)(?![가-힣])")
 _KIND_OF_INTENT = {Intent.LOCATION: Kind.LOCATION, Intent.CODE: Kind.CODE,
@@ -79,8 +84,8 @@ def understand(text: str, kb: KnowledgeBase, history_places: Sequence[str] = (),
             return Query(text, lang, target, Act.SWITCH_LANGUAGE, last.asks)
         if act is Act.REPEAT:
             return Query(text, lang, last.reply_lang, Act.REPEAT)
-    if asks and all(a.kind is Kind.UNKNOWN_ATTRIBUTE and a.attribute in _PLACELESS_ATTRIBUTES
-                    for a in asks):
+    if asks and all(a.kind is Kind.UNKNOWN_ATTRIBUTE and not a.places
+                    and a.attribute in _OFF_TOPIC_ATTRIBUTES for a in asks):
         return Query(text, lang, reply_lang, Act.OFF_TOPIC)  # the weather, the time: not campus
     if asks:
         return Query(text, lang, reply_lang, Act.QUESTION, tuple(asks))
@@ -125,7 +130,10 @@ def _language_asked(norm: str, compact: str) -> Lang | None:
 
 
 def _act(norm: str, compact: str) -> Act | None:
-    """The first conversational act the utterance shows, in priority order."""
+    """The first conversational act the utterance shows, in priority order ("고마워요
+    수고하세요" thanks; "ok thanks bye" says goodbye)."""
+    if "수고" in compact and any(w in compact for w in ("고마워", "고맙", "감사")):
+        return Act.THANKS
     for (act, pattern), (_, words) in zip(cues.ACTS_EN, cues.ACTS_KO, strict=True):
         if pattern.search(norm) or any(w in compact for w in words):
             return act
@@ -172,22 +180,24 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
     asks: list[Ask] = []
     previous_places: tuple[str, ...] = ()
     previous_kinds: tuple[Kind, ...] = ()
-    for i, (clause_words, places) in enumerate(clauses):
-        clause = " ".join(w for w in clause_words if w != _SEP)
+    for i, part in enumerate(clauses):
+        clause = " ".join(w for w in part.words if w != _SEP)
         if not clause:
             continue
-        attribute = _attribute(clause, clause_words)
+        places = part.places
+        attribute = _attribute(part.plain, kb)
         kinds = _kinds(clause) if not attribute else ()
-        unknown = _unknown_place(clause, kb) if not places else None
-        claim = _claim(clause, clause_words, places, kb, unknown) if checking else None
-        if unknown is not None and claim is not None:
-            asks.append(Ask(Kind.CHECK, claim=claim, said=unknown))
-            continue
+        unknown = _unknown_place(clause, kb, part.words, found)
         if unknown is not None:
-            asks.append(Ask(Kind.UNKNOWN_PLACE, said=unknown))
+            places = ()
+        asks_yes_no = checking or _claims_a_number_ko(clause) or _asks_if_there_is(clause, kinds)
+        claim = _claim(clause, part.named, kb, unknown) if asks_yes_no else None
+        if unknown is not None:
+            asks.append(Ask(Kind.CHECK, claim=claim, said=unknown) if claim is not None
+                        else Ask(Kind.UNKNOWN_PLACE, said=unknown))
             previous_places, previous_kinds = (), kinds
             continue
-        if not places and not (kinds or attribute or claim):
+        if not places and not (kinds or attribute or (asks_yes_no and _has_content(clause))):
             context = previous_places or (tuple(history[:1]) if not asks else ())
             relative = _contextual(clause, kb, context[0]) if context else None
             if relative is None:
@@ -196,8 +206,10 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
             kinds = previous_kinds or kinds
         if not places:
             places = _inherited_places(clause, text, kb, history, last, previous_places, kinds,
-                                       attribute, claim, i == 0)
-        if claim is not None:
+                                       attribute, asks_yes_no, i == 0)
+            if asks_yes_no and places:
+                claim = _claim(clause, (*places, *part.named), kb, None)
+        if claim is not None and places:
             asks.append(Ask(Kind.CHECK, places[:1], claim=claim))
             previous_places = places
             continue
@@ -217,7 +229,9 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
     return _without_covered(asks)
 
 
-_PLACELESS_ATTRIBUTES = frozenset({"weather", "time"})
+# Attributes of no campus place; asked alone they are off-topic.
+_PLACELESS_ATTRIBUTES = frozenset({"weather", "time", "politics", "news"})
+_OFF_TOPIC_ATTRIBUTES = _PLACELESS_ATTRIBUTES | {"price"}
 
 
 def _negated(m: Mention, words: list[str]) -> bool:
@@ -230,7 +244,16 @@ def _negated(m: Mention, words: list[str]) -> bool:
     return before in cues.NEGATED_BEFORE_EN or (before == "the" and before2 == "not")
 
 
-def _clauses(words: list[str], found: list[Mention]) -> list[tuple[list[str], tuple[str, ...]]]:
+@dataclass
+class _Clause:
+    words: list[str]
+    places: tuple[str, ...]    # asked about (the gate dropped when another place is named)
+    named: tuple[str, ...]     # every place said, the gate too ("right next to the gate?")
+    plain: str                 # the words outside place names ("Open Source … Center" is no
+                               # "open" of opening hours)
+
+
+def _clauses(words: list[str], found: list[Mention]) -> list[_Clause]:
     """Words cut at clause boundaries that lie outside every place name, each clause with the
     places said in it."""
     inside = {i for m in found for i in range(m.first, m.last + 1)}
@@ -238,7 +261,8 @@ def _clauses(words: list[str], found: list[Mention]) -> list[tuple[list[str], tu
     for i, word in enumerate(words):
         if i in inside or i == 0:
             continue
-        joined = i > 0 and _CLAUSE_KO.search(words[i - 1]) and (i - 1) not in inside
+        joined = i > 0 and (i - 1) not in inside and (
+            _CLAUSE_KO.search(words[i - 1]) or _SENTENCE_KO.search(words[i - 1]))
         if word == _SEP or _CLAUSE_EN.fullmatch(word) or _CLAUSE_KO_WORDS.fullmatch(word) or joined:
             cuts.append(i)
     cuts.append(len(words))
@@ -248,8 +272,11 @@ def _clauses(words: list[str], found: list[Mention]) -> list[tuple[list[str], tu
         places = tuple(dict.fromkeys(m.code for m in inside_clause if not (
             m is not inside_clause[0] and _qualifier(m, words))))
         # with another place named, the gate is where the visitor starts, not what is asked
+        named = places
         places = tuple(c for c in places if c not in _GATE_CODES) or places
-        out.append((words[start:end], places))
+        plain = " ".join(w for j, w in enumerate(words[start:end], start)
+                         if j not in inside and w != _SEP)
+        out.append(_Clause(words[start:end], places, named, plain))
     return _merge_nameless(out)
 
 
@@ -260,19 +287,19 @@ def _qualifier(m: Mention, words: list[str]) -> bool:
     return bool(before) and before[-1] in ("at", "in", "inside")
 
 
-def _merge_nameless(clauses: list[tuple[list[str], tuple[str, ...]]]
-                    ) -> list[tuple[list[str], tuple[str, ...]]]:
+def _merge_nameless(clauses: list[_Clause]) -> list[_Clause]:
     """A clause with a place but no question ("the library,") and the next with a question
     but no place ("how far is it?") are one question."""
-    out: list[tuple[list[str], tuple[str, ...]]] = []
-    for words, places in clauses:
-        text = " ".join(w for w in words if w != _SEP)
-        if out and not places and out[-1][1] and not _kinds(" ".join(out[-1][0])) and (
-                _kinds(text) or _attribute(text, words)):
-            prev_words, prev_places = out.pop()
-            out.append((prev_words + words, prev_places))
+    out: list[_Clause] = []
+    for clause in clauses:
+        text = " ".join(w for w in clause.words if w != _SEP)
+        if out and not clause.places and out[-1].places and not _kinds(
+                " ".join(out[-1].words)) and (_kinds(text) or _attribute(clause.plain)):
+            prev = out.pop()
+            out.append(_Clause(prev.words + clause.words, prev.places, prev.named,
+                               f"{prev.plain} {clause.plain}"))
             continue
-        out.append((words, places))
+        out.append(clause)
     return out
 
 
@@ -281,6 +308,8 @@ def _kinds(clause: str) -> tuple[Kind, ...]:
     "where" only when nothing more precise is asked."""
     found = retrieval.intents_in(clause)
     kinds = [_KIND_OF_INTENT[i] for i in found if i in _KIND_OF_INTENT]
+    if Kind.CATEGORY in kinds and Kind.FEATURES in kinds:
+        kinds.remove(Kind.FEATURES)  # "어떤 시설이에요": the category answer names them too
     if len(kinds) > 1 and Kind.CATEGORY in kinds:
         kinds.remove(Kind.CATEGORY)
     if len(kinds) > 1 and Kind.LOCATION in kinds and Kind.ROUTE in kinds:
@@ -288,9 +317,9 @@ def _kinds(clause: str) -> tuple[Kind, ...]:
     return tuple(dict.fromkeys(kinds))
 
 
-def _next_kinds(clauses: list[tuple[list[str], tuple[str, ...]]], i: int) -> tuple[Kind, ...]:
-    for words, _ in clauses[i + 1:]:
-        kinds = _kinds(" ".join(w for w in words if w != _SEP))
+def _next_kinds(clauses: list[_Clause], i: int) -> tuple[Kind, ...]:
+    for clause in clauses[i + 1:]:
+        kinds = _kinds(" ".join(w for w in clause.words if w != _SEP))
         if kinds:
             return kinds
     return ()
@@ -319,6 +348,13 @@ def _inherited_places(clause: str, text: str, kb: KnowledgeBase, history: Sequen
     ("그럼 별관은요?", "what about the second one?")."""
     if previous and not first:
         return previous
+    norm = retrieval.normalise(clause)
+    compact = norm.replace(" ", "")
+    if history and (_BOTH_EN.search(norm) or any(w in compact for w in _BOTH_KO)):
+        recent = last.places if last is not None and len(last.places) >= 2 else history[:2]
+        return tuple(recent)
+    if len(history) >= 2 and (_OTHER_EN.search(norm) or any(w in compact for w in _OTHER_KO)):
+        return (history[1],)
     if history:
         context = _contextual(clause, kb, history[0])
         if context:
@@ -330,6 +366,12 @@ def _inherited_places(clause: str, text: str, kb: KnowledgeBase, history: Sequen
     if not codes and asked and history and _is_follow_up(clause):
         codes = [history[0]]
     return tuple(codes[:1])
+
+
+_BOTH_EN = re.compile(r"\b(both|both of them|each of them|the two)\b")
+_BOTH_KO = ("둘다", "두곳다", "두건물다", "두건물모두", "둘모두", "각각")
+_OTHER_EN = re.compile(r"\bthe other( one| building| place)?\b")
+_OTHER_KO = ("다른데", "다른곳", "다른건물", "다른쪽", "나머지")
 
 
 _FOLLOW_UP_EN = re.compile(r"^(and|so|also|ok|okay|then|what about|how about|and what about)\b|"
@@ -473,6 +515,10 @@ def _relation_with_context(found: list[Mention], words: list[str], kb: Knowledge
         kind = Kind.ROUTE_BETWEEN if route and not direction else Kind.DIRECTION
         return (Ask(kind, (history[0], only.code)) if kind is Kind.ROUTE_BETWEEN
                 else Ask(kind, (only.code, history[0])))
+    pronoun = retrieval.has_pronoun(text) or bool(re.search(r"그게|그건|그거|그 건물", text))
+    if direction and history and history[0] != only.code and pronoun and _origin(
+            found, words) is only:
+        return Ask(Kind.DIRECTION, (history[0], only.code))  # "과학기술관에서 보면 그게 어느 쪽?"
     if direction and (_HERE_EN.search(text) or any(c in compact for c in _HERE_KO)
                       or any(m.code == "104" for m in found)):
         return Ask(Kind.DIRECTION, (only.code, "104"))
@@ -517,19 +563,29 @@ def _attributes(clause: str) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def _attribute(clause: str, words: list[str]) -> str:
-    """The first attribute the KB lacks that the clause asks about ("hours", "menu")."""
-    del words
-    if re.search(r"\bwhat time is it\b", clause) or "지금몇시" in clause.replace(" ", ""):
+def _attribute(plain: str, kb: KnowledgeBase | None = None) -> str:
+    """The first attribute the KB lacks that the words outside place names ask about
+    ("hours", "menu"); none when the cue is a facility the KB has ("지하주차장 어디 있어요")."""
+    if re.search(r"\bwhat time is it\b", plain) or "지금몇시" in plain.replace(" ", ""):
         return "time"
-    found = _attributes(clause)
+    found = _attributes(plain)
+    if found and kb is not None and _names_a_facility(plain, kb):
+        return ""
     return found[0] if found else ""
+
+
+def _names_a_facility(plain: str, kb: KnowledgeBase) -> bool:
+    """A Korean word of the text is a facility the KB lists (지하주차장, 학생식당 is not one)."""
+    facilities = {f.replace(" ", "") for p in kb.places for f in p.features_ko}
+    return any(len(w) >= 3 and retrieval.strip_particle(w) in facilities
+               for w in plain.split() if re.fullmatch(r"[가-힣]+", w))
 
 
 def _extra_unknowns(words: list[str], found: list[Mention]) -> list[Ask]:
     """An attribute asked beside a relation ("…, and what's the weather?")."""
-    del found
-    attribute = _attribute(" ".join(w for w in words if w != _SEP), words)
+    inside = {i for m in found for i in range(m.first, m.last + 1)}
+    attribute = _attribute(" ".join(w for i, w in enumerate(words)
+                                    if w != _SEP and i not in inside))
     return [Ask(Kind.UNKNOWN_ATTRIBUTE, attribute=attribute)] if attribute else []
 
 
@@ -553,8 +609,13 @@ def _families(kb: KnowledgeBase) -> tuple[dict[str, set[str]], dict[frozenset[st
 _FAMILY_CACHE: dict[int, tuple[dict[str, set[str]], dict[frozenset[str], set[str]]]] = {}
 
 
-def _unknown_place(clause: str, kb: KnowledgeBase) -> str | None:
-    """A numbered name that is not ours: "Engineering Building 5", "제7공학관"."""
+def _unknown_place(clause: str, kb: KnowledgeBase, words: list[str],
+                   found: list[Mention]) -> str | None:
+    """A numbered name that is not ours: "Engineering Building 5", "제7공학관", also when the
+    name without its number was found ("law school building 4" is no Law School Building I)."""
+    if any(w.isdigit() and len(w) <= 2 for m in found for w in _span(m, words)) and not any(
+            w.isdigit() and len(w) <= 2 for w in words if w not in _span_words(found, words)):
+        return None  # every number said is part of a name that was found
     ko, en = _FAMILY_CACHE.setdefault(id(kb), _families(kb))
     compact = clause.replace(" ", "")
     for m in re.finditer(r"제?(\d{1,2})([가-힣]+?관)", compact):
@@ -571,10 +632,63 @@ def _unknown_place(clause: str, kb: KnowledgeBase) -> str | None:
     return None
 
 
+def _span(m: Mention, words: list[str]) -> list[str]:
+    return words[m.first:m.last + 1]
+
+
+def _span_words(found: list[Mention], words: list[str]) -> set[str]:
+    return {w for m in found for w in _span(m, words)}
+
+
+def _has_content(clause: str) -> bool:
+    """More than a tag or filler ("isn't it", "맞죠", "right")."""
+    for word in clause.split():
+        if word.isascii():
+            if word not in retrieval.lx.EN_FILLER and word not in _CLAIM_FILLER_EN:
+                return True
+        elif not _CLAIM_ENDING_KO.fullmatch(retrieval.strip_particle(word)) and not (
+                retrieval.strip_particle(word) in retrieval.lx.KO_FILLER):
+            return True
+    return False
+
+
+def _claims_a_number_ko(clause: str) -> bool:
+    """"본관이 7층짜리 건물이에요?", "학군단 일 분이면 가요?": a number said as a fact, no
+    question word: the visitor checks it."""
+    compact = _ko_number_words(clause).replace(" ", "")
+    return bool(re.search(r"\d+(층|분)", compact)) and not any(w in compact for w in cues.WH_KO)
+
+
+def _asks_if_there_is(clause: str, kinds: tuple[Kind, ...]) -> bool:
+    """"게스트하우스에 수영장 있어요?", "is there a shower there": does it have this one thing."""
+    if kinds != (Kind.FEATURES,):
+        return False
+    compact = clause.replace(" ", "")
+    return bool(re.search(r"(있어요|있나요|있어|있니|있습니까|있을까요|있죠|있어요요)$", compact)
+                or re.search(r"\b(is there|are there|does it have|do they have|has it got)\b",
+                             clause)) and not any(w in compact for w in cues.WH_KO) and not (
+                re.search(r"\b(what|which|where|anything)\b", clause))
+
+
+_KO_NUMBER = {"일": 1, "이": 2, "삼": 3, "사": 4, "오": 5, "육": 6, "칠": 7, "팔": 8, "구": 9}
+
+
+def _ko_number_words(clause: str) -> str:
+    """Sino-Korean numbers before 분/층 as digits ("일 분" → "1 분", "삼십 분" → "30 분")."""
+    def value(m: re.Match[str]) -> str:
+        tens, unit = m[1], m[2]
+        number = (_KO_NUMBER.get(tens[:-1], 1) * 10 if tens else 0) + _KO_NUMBER.get(unit, 0)
+        return f"{number} {m[3]}"
+    return re.sub(r"(?<![가-힣])([일이삼사오육칠팔구]?십)?([일이삼사오육칠팔구])?\s?(분|층)",
+                  lambda m: value(m) if (m[1] or m[2]) else m[0], clause)
+
+
 def _checking(text: str) -> bool:
     """A yes/no question that asserts something ("…죠?", "isn't it", "is X …?")."""
     text = re.sub(rf"(\s*{_SEP})+$", "", text)
     compact = text.replace(" ", "").replace(_SEP, "")
+    if _WH_EN.search(text) and not _TAG_EN.search(text):
+        return False  # "is it far … how many minutes": a question, not a claim
     if cues.CHECK_EN.search(text) or any(c in compact for c in cues.CHECK_KO):
         return True
     if cues.CHECK_KO_END.search(compact):
@@ -583,9 +697,15 @@ def _checking(text: str) -> bool:
         w in compact for w in cues.WH_KO)
 
 
-def _claim(clause: str, words: list[str], places: tuple[str, ...], kb: KnowledgeBase,
+_WH_EN = re.compile(r"\b(how (many|much|far|long|do|can)|where|what|which|when|who)\b")
+_TAG_EN = re.compile(r"\b(isn t it|is it not|right|correct|am i right|is that (right|true)|"
+                     r"doesn t it|yeah)\s*(qqsep\s*)*$")
+
+
+def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
            unknown: str | None) -> Claim | None:
     """What a yes/no question asserts, when it is one ("…죠?", "isn't it", "is X …?")."""
+    clause = re.sub(r"\s*\b(right|correct|yeah)\s*$", "", _ko_number_words(clause))
     compact = clause.replace(" ", "")
     negated = bool(cues.NEGATION_EN.search(clause)) or any(
         c in compact for c in cues.NEGATION_KO)
@@ -600,9 +720,10 @@ def _claim(clause: str, words: list[str], places: tuple[str, ...], kb: Knowledge
         return None
     clause = _NUMBER_WORD.sub(lambda m: str(_NUMBER_WORDS[m[0]]), clause)
     numbers = [w for w in clause.split() if w.isdigit()]
+    codes = [n for n in numbers if len(n) == 3]
     direction = [d for d in (*cues.DIRECTION_WORDS_EN, *cues.DIRECTION_WORDS_KO)
                  if re.search(rf"\b{d}\b" if d.isascii() else rf"{d}(쪽|에|편|\s|$)", clause)]
-    if direction and len(places) >= 2:
+    if direction and len(places) >= 2 and not codes:
         return Claim("direction", f"{places[1]} {direction[0]}", negated)
     if len(places) >= 2 and (cues.NEIGHBOUR_EN.search(clause)
                              or any(c in compact for c in cues.NEIGHBOUR_KO)):
@@ -610,19 +731,29 @@ def _claim(clause: str, words: list[str], places: tuple[str, ...], kb: Knowledge
     if cues.BASEMENT_EN.search(clause) or any(c in compact for c in cues.BASEMENT_KO):
         number = next((n for n in numbers if len(n) <= 2), "")
         return Claim("basement", number or ("no" if negated else "yes"), negated)
+    bound = _bound(clause)
     if re.search(r"\d+ ?(층|floors?\b|stor(e)?(y|ies|eys)\b)", clause):
         number = re.search(r"(\d+) ?(층|floor|stor)", clause)
-        return Claim("floors", number[1] if number else "", negated)
+        return Claim("floors", bound + number[1] if number else "", negated)
     if re.search(r"\d+ ?(분|minutes?\b|mins?\b)", clause):
         number = re.search(r"(\d+) ?(분|min)", clause)
-        return Claim("minutes", number[1] if number else "", negated)
-    codes = [n for n in numbers if len(n) == 3]
+        return Claim("minutes", bound + number[1] if number else "", negated)
     if codes:
         return Claim("code", codes[0], negated)
     if len(places) >= 2 and place.code != places[1]:
         return Claim("code", places[1], negated)
     # nothing beyond the place's own names ("is residence hall 6 the happy dormitory?")
     return Claim("words", " ".join(_claim_words(clause, place)), negated)
+
+
+def _bound(clause: str) -> str:
+    """">" for "more than 15 minutes" / "30분 넘게", "<" for "within" / "일 분이면", else ""."""
+    compact = clause.replace(" ", "")
+    if cues.MORE_THAN.search(clause) or any(w in compact for w in cues.MORE_THAN_KO):
+        return ">"
+    if cues.LESS_THAN.search(clause) or any(w in compact for w in cues.LESS_THAN_KO):
+        return "<"
+    return ""
 
 
 _NUMBER_WORDS = {w: i for i, w in enumerate(
