@@ -59,7 +59,10 @@ def _engine(config: Config, args: argparse.Namespace):  # type: ignore[no-untype
 
     if getattr(args, "no_llm", False):
         config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
-    return DialogEngine(config)
+    engine = DialogEngine(config)
+    if config.llm.enabled:
+        engine.llm.verify()
+    return engine
 
 
 def _print_turn(turn: object, as_json: bool) -> None:

@@ -64,10 +64,12 @@ class Models:
     def __init__(self, config: Config) -> None:
         limit_malloc_arenas()  # before the model threads exist: unloads must give memory back
         self.config = config
+        self.engine = DialogEngine(config)
+        if config.llm.enabled:  # a truncated GGUF crashes llama.cpp: refuse it before any load
+            self.engine.llm.verify()
         self.vad = SileroVad(config.model_path(config.vad.model))
         self.asr = Transcriber(config)
         self.tts = Speaker(config)
-        self.engine = DialogEngine(config)
         self.hotwords = campus_hotwords(self.engine) if config.asr.hotwords_from_kb else None
         self.governor = Governor(config.governor.budget_mb)
         self._govern()

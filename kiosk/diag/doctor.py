@@ -91,6 +91,7 @@ def check_models(config: Config, hash_check: bool = True) -> Check:
     problems = [s.describe() for s in statuses if not s.ok]
     problems += [f"{p}: missing (named in config)" for p in _configured_models(config)
                  if not p.exists()]
+    problems += _gguf_problems(config)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Check("models", "FAIL", f"{problems[0]}{more}; run `kiosk models fetch`")
@@ -98,6 +99,29 @@ def check_models(config: Config, hash_check: bool = True) -> Check:
     how = "sizes and sha256 match" if hash_check else "sizes match (sha256 not checked: --quick)"
     return Check("models", "OK", f"{len(names)} models, {len(statuses)} files, "
                                  f"{size_mb:.0f} MB in {models_dir}: {how}")
+
+
+def _gguf_problems(config: Config) -> list[str]:
+    """The LLM files in the form llama.cpp needs: a truncated one (an adapter the manifest
+    does not name) would crash the daemon instead of failing with a message."""
+    from kiosk.dialog.ggufcheck import check_gguf_file
+    from kiosk.errors import ModelError
+
+    if not config.llm.enabled:
+        return []
+    files = [("model", config.model_path(config.llm.model))]
+    if config.llm.lora:
+        lora = config.resolve(config.llm.lora)
+        files.append(("adapter", lora if lora.exists() else config.model_path(config.llm.lora)))
+    problems = []
+    for what, path in files:
+        if not path.exists():
+            continue  # already reported as missing
+        try:
+            check_gguf_file(path, what)
+        except ModelError as error:
+            problems.append(str(error))
+    return problems
 
 
 def check_kb(config: Config) -> Check:

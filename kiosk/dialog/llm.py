@@ -24,11 +24,12 @@ from pathlib import Path
 
 from kiosk.config import Config, LlmConfig
 from kiosk.dialog.compute import ComputeThread
+from kiosk.dialog.ggufcheck import check_gguf_file
 from kiosk.errors import ModelError
+from kiosk.modelstore import verify_model_file
 
 log = logging.getLogger(__name__)
 
-GGUF_MAGIC = b"GGUF"
 YIELD_POLL_S = 0.005
 
 
@@ -56,13 +57,13 @@ def _model_params(use_extra_bufts: bool) -> Iterator[None]:
         llama_module.llama_cpp.llama_model_default_params = original
 
 
-def check_gguf(path: Path, what: str = "model") -> None:
-    """Fail early, in one line, on a missing or obviously corrupt GGUF file."""
-    if not path.is_file():
-        raise ModelError(f"LLM {what} not found: {path} (run `kiosk models fetch`)")
-    with path.open("rb") as handle:
-        if handle.read(4) != GGUF_MAGIC:
-            raise ModelError(f"LLM {what} is not a GGUF file: {path}")
+def check_gguf(path: Path, what: str = "model", models_dir: Path | None = None) -> None:
+    """Fail early, in one line, on a missing, truncated or corrupt GGUF file (llama.cpp would
+    read past the end of a truncated one and crash the process), and on one whose size or
+    sha256 differs from the manifest."""
+    check_gguf_file(path, what)
+    if models_dir is not None:
+        verify_model_file(path, models_dir)
 
 
 def usable_cores() -> int:
@@ -86,6 +87,7 @@ class LanguageModel:
     def __init__(self, config: Config) -> None:
         self._config = config.llm
         self._path = config.model_path(config.llm.model)
+        self._models_dir = config.resolve(config.paths.models_dir)
         self._lora = config.resolve(config.llm.lora) if config.llm.lora else None  # "" = none
         if self._lora is not None and not self._lora.exists():
             self._lora = config.model_path(config.llm.lora)
@@ -114,6 +116,13 @@ class LanguageModel:
     def loaded(self) -> bool:
         return self._llama is not None
 
+    def verify(self) -> None:
+        """The model and adapter files whole (``ModelError``, exit 4): called at start-up, so a
+        corrupt file stops the command with one line instead of degrading every answer."""
+        check_gguf(self._path, models_dir=self._models_dir)
+        if self._lora is not None:
+            check_gguf(self._lora, "adapter", self._models_dir)
+
     def load(self) -> None:
         self.compute.call(self._load)
 
@@ -121,9 +130,7 @@ class LanguageModel:
         with self._load_lock:
             if self._llama is not None:
                 return
-            check_gguf(self._path)
-            if self._lora is not None:
-                check_gguf(self._lora, "adapter")
+            self.verify()
             from llama_cpp import Llama
 
             started = time.perf_counter()
