@@ -40,7 +40,8 @@ class Section(BaseModel):
 
 class PathsConfig(Section):
     models_dir: Path = Path("models")
-    runtime_dir: Path = Path("/tmp/kiosk")
+    runtime_dir: Path | None = None
+    """None: a private default (kiosk.diag.rundir.default_runtime_dir), never shared /tmp."""
 
 
 class AudioConfig(Section):

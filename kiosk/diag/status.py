@@ -33,6 +33,7 @@ import psutil
 
 from kiosk import __version__, logsetup
 from kiosk.config import Config
+from kiosk.diag import rundir
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
@@ -61,7 +62,8 @@ class StatusServerError(KioskError):
 
 def socket_path(config: Config) -> Path:
     """Where the daemon's status socket lives: ``paths.runtime_dir``/status.sock."""
-    return config.resolve(config.paths.runtime_dir) / SOCKET_NAME
+    directory = config.paths.runtime_dir or rundir.default_runtime_dir()
+    return config.resolve(directory) / SOCKET_NAME
 
 
 Provider = Callable[[], Any]
@@ -208,7 +210,10 @@ class StatusServer:
         self._handlers[cmd] = handler
 
     async def start(self) -> None:
-        _make_runtime_dir(self.path.parent)
+        refused = rundir.ensure_private(self.path.parent)
+        if refused:
+            raise StatusServerError(f"refusing runtime directory: {refused} (remove it or set "
+                                    "paths.runtime_dir)")
         await self._refuse_if_served()
         old_umask = os.umask(0o117)  # the socket is born 0660: no window with wider access
         try:
@@ -322,14 +327,6 @@ class StatusServer:
         return bool(gids & _peer_groups(pid, uid, gid))
 
 
-def _make_runtime_dir(directory: Path) -> None:
-    if directory.is_dir():
-        return
-    directory.mkdir(mode=0o750, parents=True, exist_ok=True)
-    os.chmod(directory, 0o750)  # mkdir's mode is reduced by the umask
-    log.info("event=runtime_dir_created path=%s mode=0750", directory)
-
-
 def _peer_credentials(writer: asyncio.StreamWriter) -> tuple[int, int, int]:
     sock = writer.get_extra_info("socket")
     raw = sock.getsockopt(socket.SOL_SOCKET, socket.SO_PEERCRED, _PEERCRED.size)
@@ -361,6 +358,9 @@ def group_name(gid: int) -> str:
 def request(path: str | Path, payload: dict[str, Any], timeout_s: float = 2.0) -> dict[str, Any]:
     """Send one JSON request to the daemon and return its JSON answer (blocking)."""
     path = Path(path)
+    refused = rundir.distrust_socket(path)
+    if refused:
+        raise StatusUnavailable(f"not trusting the status socket {path}: {refused}")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout_s)
         try:
