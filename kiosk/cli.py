@@ -85,10 +85,17 @@ def _cmd_ask_audio(args: argparse.Namespace, config: Config) -> int:
 
     if args.no_llm:
         config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    from kiosk.audio.sinks import check_output_path
+    from kiosk.audio.sources import WavSource
+
     out = Path(args.out) if args.out else Path(args.audio).with_suffix(".answer.wav")
+    # The input and output first: a bad file is refused before ~1 GB of models load.
+    source = WavSource(Path(args.audio), config.audio.block_ms)
+    check_output_path(out)
     models = daemon.Models(config)
     turns = asyncio.run(daemon.run_files(models, Path(args.audio), out,
-                                         on_turn=lambda t: _print_turn(t, args.json)))
+                                         on_turn=lambda t: _print_turn(t, args.json),
+                                         source=source))
     if not turns:
         print("kiosk ask: no question was heard in the audio", file=sys.stderr)
         return 1

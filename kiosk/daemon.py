@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -21,8 +22,8 @@ import numpy as np
 from kiosk.audio.sinks import SpeakerSink, WavSink
 from kiosk.audio.sources import MicSource, WavSource
 from kiosk.config import Config, load_config
-from kiosk.diag import sdnotify
-from kiosk.diag.status import StatusBoard, StatusServer, socket_path
+from kiosk.diag import rundir, sdnotify
+from kiosk.diag.status import StatusBoard, StatusServer, StatusServerError, socket_path
 from kiosk.dialog.engine import DialogEngine
 from kiosk.errors import AudioError, KioskError
 from kiosk.governor import (
@@ -64,6 +65,7 @@ class Models:
     def __init__(self, config: Config) -> None:
         limit_malloc_arenas()  # before the model threads exist: unloads must give memory back
         self.config = config
+        self.stopping = threading.Event()
         self.engine = DialogEngine(config)
         if config.llm.enabled:  # a truncated GGUF crashes llama.cpp: refuse it before any load
             self.engine.llm.verify()
@@ -126,7 +128,12 @@ class Models:
         names = [n for n in self.PRELOAD_ORDER if n != "llm" or self.config.llm.enabled]
         for name in names:
             self.governor.check(name)
-        loaded = self.governor.preload(names) if self.config.governor.preload else []
+        loaded: list[str] = []
+        for name in names if self.config.governor.preload else []:
+            if self.stopping.is_set():  # SIGTERM while loading: do not load the rest
+                log.info("event=preload_stopped before=%s", name)
+                return
+            loaded += self.governor.preload([name])
         log.info("event=models_ready loaded=%s korean_voice=%s llm=%s used_mb=%.0f "
                  "budget_mb=%.0f", ",".join(loaded) or "-", self.tts.active_korean_voice(),
                  self.engine.llm.name if self.config.llm.enabled else "off",
@@ -184,10 +191,14 @@ async def mic_blocks(mic: MicSource, board: StatusBoard) -> AsyncIterator[np.nda
 
 
 async def run_files(models: Models, input_wav: Path, output_wav: Path, realtime: bool = False,
-                    on_turn: Callable[[TurnRecord], None] | None = None) -> list[TurnRecord]:
-    """The whole pipeline on a WAV file: every utterance in it answered into `output_wav`."""
+                    on_turn: Callable[[TurnRecord], None] | None = None,
+                    source: WavSource | None = None) -> list[TurnRecord]:
+    """The whole pipeline on a WAV file: every utterance in it answered into `output_wav`.
+
+    ``source``: the input already read (callers check it before loading the models)."""
+    if source is None:
+        source = WavSource(input_wav, models.config.audio.block_ms, realtime=realtime)
     await asyncio.to_thread(models.preload)
-    source = WavSource(input_wav, models.config.audio.block_ms, realtime=realtime)
     sink = WavSink(output_wav, realtime=realtime)
     loop = models.loop(aiter(source), sink, on_turn)
     try:
@@ -197,16 +208,97 @@ async def run_files(models: Models, input_wav: Path, output_wav: Path, realtime:
     return list(loop.turns)
 
 
+class _Startup:
+    """Signals that arrive before the models are ready: handlers are installed first, so a
+    SIGTERM while loading is a logged clean exit (it killed the process silently, exit -15)
+    and a SIGHUP is applied once loading ends (it killed it with exit 129)."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self.models: Models | None = None
+        self.reload_pending = False
+        self.stopping = threading.Event()
+
+    def install(self, loop: asyncio.AbstractEventLoop, main: asyncio.Task) -> None:  # type: ignore[type-arg]
+        def stop(signum: int) -> None:
+            log.info("event=signal name=%s", signal.Signals(signum).name)
+            self.stopping.set()
+            main.cancel()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop, signum)
+        loop.add_signal_handler(signal.SIGHUP, self.hangup)
+
+    def hangup(self) -> None:
+        if self.models is None:
+            log.info("event=reload_deferred reason=models_loading")
+            self.reload_pending = True
+            return
+        _reload(self.models, self.config_path)
+
+    def ready(self, models: Models) -> None:
+        self.models = models
+        if self.reload_pending:
+            self.reload_pending = False
+            _reload(models, self.config_path)
+
+
 async def serve(config: Config, config_path: Path | None, input_wav: Path | None = None,
                 output_wav: Path | None = None, realtime: bool = False,
                 on_turn: Callable[[TurnRecord], None] | None = None) -> int:
     """Run the daemon until SIGTERM/SIGINT (or the end of the input WAV)."""
+    loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
+    assert main is not None
+    startup = _Startup(config_path)
+    startup.install(loop, main)
     board = StatusBoard.from_config(config)
-    models = Models(config)
-    await asyncio.to_thread(models.preload)
+    sink: Sink | None = None
+    try:
+        # Inputs and paths first: a bad WAV or runtime directory is refused in milliseconds,
+        # not after every model has loaded.
+        refused = rundir.ensure_private(socket_path(config).parent)
+        if refused:
+            raise StatusServerError(f"refusing runtime directory: {refused} (remove it or "
+                                    "set paths.runtime_dir)")
+        if input_wav is not None:
+            wav = WavSource(input_wav, config.audio.block_ms, realtime=realtime)
+            sink = WavSink(output_wav or input_wav.with_suffix(".answers.wav"),
+                           realtime=realtime)
+            sink.check_writable()
+            source: AsyncIterator[np.ndarray] = aiter(wav)
+        else:
+            sink = SpeakerSink(config.audio)
+            source = mic_blocks(MicSource(config.audio), board)
+        models = Models(config)
+        models.stopping = startup.stopping
+        await asyncio.to_thread(models.preload)
+        startup.ready(models)
+        return await _serve_ready(config, models, board, source, sink, on_turn,
+                                  lambda: _reload(models, config_path))
+    except asyncio.CancelledError:
+        log.info("event=shutdown reason=signal during=%s",
+                 "starting" if startup.models is None else "running")
+        return 0
+    finally:
+        board.set_state("stopping")
+        sdnotify.stopping()
+        if isinstance(sink, WavSink):
+            sink.close()
+        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+            loop.remove_signal_handler(signum)
+
+
+async def _serve_ready(config: Config, models: Models, board: StatusBoard,
+                       source: AsyncIterator[np.ndarray], sink: Sink,
+                       on_turn: Callable[[TurnRecord], None] | None,
+                       reload_config: Callable[[], bool]) -> int:
+    """The status socket, the watchdog and the voice loop, once the models are ready."""
     board.set_models(models.governor.snapshot)
-    board.set_audio(lambda: {"input": str(input_wav or config.audio.input_device or "default"),
-                             "output": str(output_wav or config.audio.output_device or "default")})
+    board.set_audio(lambda: {"input": str(getattr(source, "label", None)
+                                          or config.audio.input_device or "default"),
+                             "output": str(getattr(sink, "label", None)
+                                           or config.audio.output_device or "default")})
 
     def record(turn: TurnRecord) -> None:
         board.record_turn(turn.timings_ms, turn.source, turn.lang)
@@ -220,42 +312,18 @@ async def serve(config: Config, config_path: Path | None, input_wav: Path | None
         return {"ok": True}
 
     async def reload(_request: dict) -> dict:
-        return {"ok": _reload(models, config_path)}
+        return {"ok": reload_config()}
 
     server.register("reset-session", reset_session)
     server.register("reload", reload)
-    main = asyncio.current_task()
-    loop = asyncio.get_running_loop()
-    assert main is not None
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, main.cancel)
-    loop.add_signal_handler(signal.SIGHUP, lambda: _reload(models, config_path))
-    if input_wav is not None:
-        sink: Sink = WavSink(output_wav or input_wav.with_suffix(".answers.wav"),
-                             realtime=realtime)
-        source: AsyncIterator[np.ndarray] = aiter(
-            WavSource(input_wav, config.audio.block_ms, realtime=realtime))
-    else:
-        sink = SpeakerSink(config.audio)
-        source = mic_blocks(MicSource(config.audio), board)
     voice = models.loop(source, sink, record, board.set_state,  # type: ignore[arg-type]
                         on_error=board.record_error)
-    try:
-        async with server, asyncio.TaskGroup() as group:
-            watchdog = group.create_task(sdnotify.watchdog_loop(), name="watchdog")
-            listening = group.create_task(voice.run(), name="voice")
-            listening.add_done_callback(lambda _: watchdog.cancel())
-            board.set_state("listening")
-            sdnotify.ready()
-    except asyncio.CancelledError:
-        log.info("event=shutdown reason=signal")
-    finally:
-        board.set_state("stopping")
-        sdnotify.stopping()
-        if isinstance(sink, WavSink):
-            sink.close()
-        for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
-            loop.remove_signal_handler(signum)
+    async with server, asyncio.TaskGroup() as group:
+        watchdog = group.create_task(sdnotify.watchdog_loop(), name="watchdog")
+        listening = group.create_task(voice.run(), name="voice")
+        listening.add_done_callback(lambda _: watchdog.cancel())
+        board.set_state("listening")
+        sdnotify.ready()
     return 0
 
 

@@ -253,9 +253,17 @@ class VoiceLoop:
                     sentences.put_nowait(sentence)
                 loop.call_soon_threadsafe(sentences.put_nowait, None)
 
-        async with asyncio.TaskGroup() as group:
-            reply_task = group.create_task(generate())
-            group.create_task(self._speak(sentences, record, heard_at))
+        try:
+            async with asyncio.TaskGroup() as group:
+                reply_task = group.create_task(generate())
+                group.create_task(self._speak(sentences, record, heard_at))
+        except asyncio.CancelledError:
+            # Shutdown: stop the model after its current token. Cancelling the task does not
+            # stop the worker thread, and the process waited for it (SIGTERM took 7.3 s,
+            # bounded only by llm.timeout_s, which equals systemd's TimeoutStopSec).
+            self._cancel_answer.set()
+            self._sink.stop()
+            raise
         reply = reply_task.result()
         record.answer, record.source, record.places = reply.answer, reply.source, reply.places
         record.timings_ms.update({f"dialog_{k}": v for k, v in reply.timings_ms.items()})

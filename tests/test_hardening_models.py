@@ -116,3 +116,25 @@ def test_doctor_quick_fails_on_a_truncated_adapter(tmp_path: Path) -> None:
     config = parse_config({"paths": {"models_dir": str(MODELS)}, "llm": {"lora": str(cut)}})
     check = check_models(config, hash_check=False)
     assert check.status == "FAIL" and "truncated" in check.detail
+
+
+class _BrokenModel:
+    """A model that loads but fails while answering (what start-up checks cannot catch)."""
+
+    name = "broken"
+    loaded = True
+
+    def configure(self, _llm: object) -> None:
+        pass
+
+    def stream(self, *_args: object, **_kwargs: object):  # type: ignore[no-untyped-def]
+        raise ModelError("LLM broken failed while generating")
+        yield ""
+
+
+def test_a_model_failing_mid_answer_still_gets_the_kb_answer() -> None:
+    from kiosk.dialog.engine import DialogEngine
+
+    engine = DialogEngine(CONFIG, llm=_BrokenModel())  # type: ignore[arg-type]
+    reply = engine.answer("Where is Hanyang Plaza?", "t")
+    assert "105" in reply.answer and reply.source == "template" and reply.guard == "llm-error"

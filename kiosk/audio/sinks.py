@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,24 @@ log = logging.getLogger(__name__)
 
 _PACE_S = 0.02
 """Granularity of WavSink's real-time pacing (how late a stop() can take effect)."""
+
+
+def check_output_path(path: Path) -> None:
+    """``AudioError`` unless ``path`` can become a WAV file: checked before the models load,
+    and a FIFO or device there would block the write at the end."""
+    if any(not c.isprintable() for c in str(path)):
+        raise AudioError(f"audio error: {ascii(str(path))}: control characters in the path")
+    try:
+        if path.exists() and not path.is_file():
+            raise AudioError(f"audio error: {path}: exists and is not a regular file")
+        parent = path.parent
+        if not parent.is_dir():
+            raise AudioError(f"audio error: cannot write {path} (no directory {parent})")
+        if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise AudioError(f"audio error: cannot write {path} (permission denied)")
+    except OSError as error:  # ENAMETOOLONG, ELOOP...
+        raise AudioError(f"audio error: cannot write {str(path)[:100]} "
+                         f"({error.strerror or error})") from None
 
 
 class WavSink:
@@ -67,6 +86,10 @@ class WavSink:
     def stop(self) -> None:
         """Interrupt the current ``play`` (it returns the seconds played so far)."""
         self._stop.set()
+
+    def check_writable(self) -> None:
+        """Fail now, not after the run, when the output cannot be written."""
+        check_output_path(self.path)
 
     def close(self) -> None:
         """Write the collected audio (nothing played: an empty WAV at 16 kHz)."""
