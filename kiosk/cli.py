@@ -206,11 +206,11 @@ def _cmd_status(args: argparse.Namespace, config: Config) -> int:
     import json
 
     from kiosk.diag.status import query_status, socket_path
-    from kiosk.diag.summary import format_status
+    from kiosk.diag.summary import format_status, healthy
 
     snapshot = query_status(Path(args.socket) if args.socket else socket_path(config))
     print(json.dumps(snapshot, ensure_ascii=False) if args.json else format_status(snapshot))
-    return 0
+    return 0 if healthy(snapshot) else 1
 
 
 def _cmd_doctor(args: argparse.Namespace, config: Config | None) -> int:
@@ -360,7 +360,8 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
     kb.add_argument("action", choices=["check"], help="validate and summarise")
     kb.add_argument("--path", help="a campus.json to check (default: the packaged one)")
 
-    status = sub.add_parser("status", help="show the running daemon's state (exit 3: not running)")
+    status = sub.add_parser("status", help="show the running daemon's state (exit 1: it cannot "
+                            "listen or speak, 3: not running)")
     status.add_argument("--json", action="store_true", help="print the raw JSON snapshot")
     status.add_argument("--socket", help="status socket (default: paths.runtime_dir/status.sock)")
 

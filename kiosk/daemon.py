@@ -25,7 +25,7 @@ from kiosk.config import Config, load_config
 from kiosk.diag import rundir, sdnotify
 from kiosk.diag.status import StatusBoard, StatusServer, StatusServerError, socket_path
 from kiosk.dialog.engine import DialogEngine
-from kiosk.errors import AudioError, KioskError
+from kiosk.errors import AudioError, KioskError, one_line
 from kiosk.governor import (
     FOOTPRINT_FACTOR,
     Governor,
@@ -143,7 +143,8 @@ class Models:
              on_turn: Callable[[TurnRecord], None] | None = None,
              on_state: Callable[[str], None] | None = None,
              streaming: bool = True,
-             on_error: Callable[[str, str], None] | None = None) -> VoiceLoop:
+             on_error: Callable[[str, str], None] | None = None,
+             on_health: Callable[[str, bool, str], None] | None = None) -> VoiceLoop:
         if streaming and self.config.llm.enabled and not self.governor.fits_together(
                 "llm", "tts"):
             # Streaming speaks while the model still writes: both must be resident. A budget
@@ -154,7 +155,7 @@ class Models:
         return VoiceLoop(self.config, source, sink, scorer=self.vad, transcriber=self.asr,
                          speaker=self.tts, engine=self.engine, hotwords=self.hotwords,
                          on_turn=on_turn, on_state=on_state, acquire=self.governor.acquire,
-                         streaming=streaming, on_error=on_error)
+                         streaming=streaming, on_error=on_error, on_health=on_health)
 
 
 def _asr_on_gpu(device: str) -> bool:
@@ -170,13 +171,18 @@ def _asr_on_gpu(device: str) -> bool:
 
 
 async def mic_blocks(mic: MicSource, board: StatusBoard) -> AsyncIterator[np.ndarray]:
-    """Microphone blocks forever; a missing or vanished device is (re)opened with back-off."""
+    """Microphone blocks forever; a missing or vanished device is (re)opened with back-off.
+
+    While it is away the board says the kiosk cannot listen (it said "listening")."""
     try:
         mic.open()
+        board.set_health("input", True, "microphone open")
     except AudioError as error:
         log.error("event=mic_unavailable error=%s", error)
         board.record_error("audio", str(error))
+        board.set_health("input", False, one_line(error))
         await mic.reopen()
+        board.set_health("input", True, "microphone reopened")
     try:
         while True:
             try:
@@ -185,7 +191,10 @@ async def mic_blocks(mic: MicSource, board: StatusBoard) -> AsyncIterator[np.nda
             except AudioError as error:
                 log.error("event=mic_lost error=%s", error)
                 board.record_error("audio", str(error))
-                await mic.reopen()
+                board.set_health("input", False, one_line(error))
+                await mic.reopen(on_failure=lambda e: board.set_health("input", False,
+                                                                      one_line(e)))
+                board.set_health("input", True, "microphone reopened")
     finally:
         mic.close()
 
@@ -268,7 +277,11 @@ async def serve(config: Config, config_path: Path | None, input_wav: Path | None
             sink.check_writable()
             source: AsyncIterator[np.ndarray] = aiter(wav)
         else:
-            sink = SpeakerSink(config.audio)
+            speaker = SpeakerSink(config.audio)
+            unusable = speaker.probe()
+            if unusable:
+                board.set_health("output", False, unusable)
+            sink = speaker
             source = mic_blocks(MicSource(config.audio), board)
         models = Models(config)
         models.stopping = startup.stopping
@@ -317,7 +330,9 @@ async def _serve_ready(config: Config, models: Models, board: StatusBoard,
     server.register("reset-session", reset_session)
     server.register("reload", reload)
     voice = models.loop(source, sink, record, board.set_state,  # type: ignore[arg-type]
-                        on_error=board.record_error)
+                        on_error=board.record_error,
+                        on_health=board.set_health)  # type: ignore[arg-type]
+    board.on_health(sdnotify.status)  # `systemctl status kiosk` says what the kiosk can do
     async with server, asyncio.TaskGroup() as group:
         watchdog = group.create_task(sdnotify.watchdog_loop(), name="watchdog")
         listening = group.create_task(voice.run(), name="voice")

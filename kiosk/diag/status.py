@@ -39,6 +39,8 @@ from kiosk.errors import KioskError
 log = logging.getLogger(__name__)
 
 State = Literal["starting", "listening", "thinking", "speaking", "stopping"]
+Part = Literal["input", "output"]
+HEALTH_WORD = {"input": "DEAF (cannot listen)", "output": "MUTE (cannot speak)"}
 STATES: tuple[str, ...] = ("starting", "listening", "thinking", "speaking", "stopping")
 SOCKET_NAME = "status.sock"
 MAX_TURNS = 20
@@ -87,6 +89,8 @@ class StatusBoard:
         self._audio: Provider | None = None
         self._peak_rss_mb = 0.0
         self._process = psutil.Process()
+        self._health: dict[str, dict[str, Any]] = {}
+        self._on_health: Callable[[str], None] | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> StatusBoard:
@@ -117,6 +121,36 @@ class StatusBoard:
             self._errors[kind] += 1
             self._last_error = {"kind": kind, "message": line, "at": time.time()}
 
+    def set_health(self, part: Part, ok: bool, detail: str = "") -> None:
+        """Whether the kiosk can hear (``input``) or speak (``output``) now.
+
+        Why: a wrong output device or a vanished microphone used to leave the kiosk reporting
+        itself healthy ("listening", "errors: none"). A change is logged once and handed to
+        ``on_health`` (the daemon puts it in systemd's STATUS line)."""
+        line = (detail.strip().splitlines() or [""])[0][:300]
+        with self._lock:
+            before = self._health.get(part)
+            if before is not None and before["ok"] == ok:
+                if not ok:
+                    before["detail"] = line
+                return
+            self._health[part] = {"ok": ok, "detail": line, "since": time.time()}
+            summary = self._health_line()
+        if ok:
+            log.info("event=audio_ok part=%s detail=%s", part, line or "-")
+        else:
+            log.error("event=audio_down part=%s error=%s", part, line)
+        if self._on_health:
+            self._on_health(summary)
+
+    def on_health(self, callback: Callable[[str], None]) -> None:
+        self._on_health = callback
+
+    def _health_line(self) -> str:
+        down = [f"{HEALTH_WORD[p]}: {h['detail']}" for p, h in sorted(self._health.items())
+                if not h["ok"]]
+        return "; ".join(down) or "listening and speaking"
+
     def set_models(self, provider: Provider) -> None:
         """``provider()`` → ``[{"name", "role", "loaded", "size_mb"}, ...]`` (the governor).
 
@@ -138,8 +172,17 @@ class StatusBoard:
         now = time.monotonic()
         with self._lock:
             self._peak_rss_mb = max(self._peak_rss_mb, rss_mb, _max_rss_mb())
+            health = {p: dict(h) for p, h in self._health.items()}
+            can_listen = health.get("input", {}).get("ok", True)
+            can_speak = health.get("output", {}).get("ok", True)
+            state = self._state
+            if state in ("listening", "thinking", "speaking") and not (can_listen and can_speak):
+                state = "deaf" if not can_listen else "mute"
             return {
-                "state": self._state,
+                "state": state,
+                "can_listen": can_listen,
+                "can_speak": can_speak,
+                "health": health,
                 "state_for_s": round(now - self._state_since, 1),
                 "pid": os.getpid(),
                 "uptime_s": round(now - self._started, 1),
