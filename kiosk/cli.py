@@ -113,7 +113,7 @@ def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
         return _cmd_ask_audio(args, config)
     engine = _engine(config, args)
     if args.text == "-":
-        bad = textio.answer_lines(engine, sys.stdin, sys.stdout)
+        bad = textio.answer_lines(engine, sys.stdin.buffer, sys.stdout)  # bytes: see textio
         return 1 if bad else 0
     if not args.text:
         print("kiosk ask: give a question, or - to read JSON lines from stdin", file=sys.stderr)

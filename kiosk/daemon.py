@@ -23,7 +23,13 @@ from kiosk.audio.sinks import SpeakerSink, WavSink
 from kiosk.audio.sources import MicSource, WavSource
 from kiosk.config import Config, load_config
 from kiosk.diag import rundir, sdnotify
-from kiosk.diag.status import StatusBoard, StatusServer, StatusServerError, socket_path
+from kiosk.diag.status import (
+    StatusBoard,
+    StatusServer,
+    StatusServerError,
+    raise_fd_limit,
+    socket_path,
+)
 from kiosk.dialog.engine import DialogEngine
 from kiosk.errors import AudioError, KioskError, one_line
 from kiosk.governor import (
@@ -318,6 +324,7 @@ async def _serve_ready(config: Config, models: Models, board: StatusBoard,
         if on_turn:
             on_turn(turn)
 
+    raise_fd_limit()
     server = StatusServer(board, socket_path(config))
 
     async def reset_session(_request: dict) -> dict:

@@ -246,11 +246,11 @@ def test_a_bool_field_takes_no_number_or_string(key: tuple[str, str], value: Any
 
 
 def test_temperature_true_is_refused_and_ints_still_pass_for_floats() -> None:
-    with pytest.raises(ConfigError, match="llm.temperature = True"):
+    with pytest.raises(ConfigError, match=r"llm\.temperature = True"):
         parse_config({"llm": {"temperature": True}})
     assert parse_config({"llm": {"temperature": 1}}).llm.temperature == 1.0
     assert NUMBERS and BOOLEANS
-    with pytest.raises(ConfigError, match="audio.output_device"):
+    with pytest.raises(ConfigError, match=r"audio\.output_device"):
         parse_config({"audio": {"output_device": True}})
 
 

@@ -15,11 +15,11 @@ import signal
 import threading
 from pathlib import Path
 
+import fakes
 import pytest
 
 from kiosk import daemon
 from kiosk.config import Config, parse_config
-import fakes
 
 
 class SlowModels:

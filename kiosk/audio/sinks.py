@@ -37,7 +37,7 @@ def check_output_path(path: Path) -> None:
     """``AudioError`` unless ``path`` can become a WAV file: checked before the models load,
     and a FIFO or device there would block the write at the end."""
     if any(not c.isprintable() for c in str(path)):
-        raise AudioError(f"audio error: {ascii(str(path))}: control characters in the path")
+        raise AudioError(f"audio error: {str(path)!a}: control characters in the path")
     try:
         if path.exists() and not path.is_file():
             raise AudioError(f"audio error: {path}: exists and is not a regular file")

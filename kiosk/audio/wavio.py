@@ -47,7 +47,7 @@ def read_wav(path: str | Path, max_s: float = MAX_WAV_S) -> tuple[np.ndarray, in
     """
     path = Path(path)
     if any(not c.isprintable() for c in str(path)):
-        raise AudioError(f"audio error: {ascii(str(path))}: control characters in the path")
+        raise AudioError(f"audio error: {str(path)!a}: control characters in the path")
     try:
         info = path.stat()
         if not stat.S_ISREG(info.st_mode):
