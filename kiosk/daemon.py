@@ -223,6 +223,10 @@ async def run_files(models: Models, input_wav: Path, output_wav: Path, realtime:
     return list(loop.turns)
 
 
+class NothingHeard(KioskError):
+    """`kiosk run --input-wav` on a file in which no question was heard (exit 1)."""
+
+
 class _Startup:
     """Signals that arrive before the models are ready: handlers are installed first, so a
     SIGTERM while loading is a logged clean exit (it killed the process silently, exit -15)
@@ -294,7 +298,8 @@ async def serve(config: Config, config_path: Path | None, input_wav: Path | None
         await asyncio.to_thread(models.preload)
         startup.ready(models)
         return await _serve_ready(config, models, board, source, sink, on_turn,
-                                  lambda: _reload(models, config_path))
+                                  lambda: _reload(models, config_path),
+                                  wav if input_wav is not None else None)
     except asyncio.CancelledError:
         log.info("event=shutdown reason=signal during=%s",
                  "starting" if startup.models is None else "running")
@@ -311,7 +316,8 @@ async def serve(config: Config, config_path: Path | None, input_wav: Path | None
 async def _serve_ready(config: Config, models: Models, board: StatusBoard,
                        source: AsyncIterator[np.ndarray], sink: Sink,
                        on_turn: Callable[[TurnRecord], None] | None,
-                       reload_config: Callable[[], bool]) -> int:
+                       reload_config: Callable[[], bool],
+                       source_file: WavSource | None = None) -> int:
     """The status socket, the watchdog and the voice loop, once the models are ready."""
     board.set_models(models.governor.snapshot)
     board.set_audio(lambda: {"input": str(getattr(source, "label", None)
@@ -346,6 +352,9 @@ async def _serve_ready(config: Config, models: Models, board: StatusBoard,
         listening.add_done_callback(lambda _: watchdog.cancel())
         board.set_state("listening")
         sdnotify.ready()
+    if isinstance(source_file, WavSource) and not voice.turns:
+        # the same answer as `kiosk ask --audio`: a file with no question is a failed run
+        raise NothingHeard(f"no question was heard in {source_file.path}")
     return 0
 
 

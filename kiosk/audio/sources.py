@@ -42,6 +42,7 @@ class WavSource:
     def __init__(
         self, path: str | Path, block_ms: int = 32, realtime: bool = False, max_s: float = MAX_WAV_S
     ) -> None:
+        self.path = Path(path)
         samples, rate_hz = read_wav(path, max_s=max_s)
         self.samples = resample(samples, rate_hz, ASR_RATE_HZ)
         self.block_samples = max(1, ASR_RATE_HZ * block_ms // 1000)

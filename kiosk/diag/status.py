@@ -515,8 +515,11 @@ def request(path: str | Path, payload: dict[str, Any], timeout_s: float = 2.0) -
             sock.connect(str(path))
             sock.sendall(json.dumps(payload).encode() + b"\n")
             data = _read_line(sock)
-        except (FileNotFoundError, ConnectionRefusedError):
+        except FileNotFoundError:
             raise StatusUnavailable(f"daemon is not running (no socket at {path})") from None
+        except ConnectionRefusedError:
+            raise StatusUnavailable(f"daemon is not running (stale socket at {path}: it "
+                                    "stopped without removing it, e.g. killed)") from None
         except PermissionError:
             raise StatusUnavailable(
                 f"permission denied on {path}: add your user to the kiosk group") from None

@@ -57,6 +57,45 @@ def _model_params(use_extra_bufts: bool) -> Iterator[None]:
         llama_module.llama_cpp.llama_model_default_params = original
 
 
+_LLAMA_LEVELS = {0: logging.CRITICAL, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR,
+                 4: logging.DEBUG}
+_llama_log = logging.getLogger("kiosk.llama")
+_llama_callback = None  # kept: ctypes frees a callback nobody references
+_llama_pending = {"text": "", "level": logging.DEBUG}
+
+
+def route_llama_logs() -> None:
+    """llama.cpp's own log lines into our logging, one line per message: debug, and info for
+    what it calls errors (seen with -v). A real failure reaches us as an exception anyway.
+
+    Why: llama-cpp-python's callback printed lines straight to stderr whatever the log level
+    (`llama_kv_cache_iswa: using full-size SWA cache ...` on every command), so a "one-line
+    error" was two lines and the journal got text that was no event."""
+    global _llama_callback
+    if _llama_callback is not None:
+        return
+    import ctypes
+
+    import llama_cpp
+    import llama_cpp._logger  # installs its callback first; ours replaces it
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+        if level != 5:  # 5 = continuation of the previous message
+            _llama_pending["level"] = _LLAMA_LEVELS.get(level, logging.DEBUG)
+        _llama_pending["text"] += text.decode("utf-8", errors="replace")
+        if _llama_pending["text"].endswith("\n"):
+            line = " ".join(_llama_pending["text"].split())
+            _llama_pending["text"] = ""
+            if line:
+                severe = _llama_pending["level"] >= logging.ERROR
+                _llama_log.log(logging.INFO if severe else logging.DEBUG,
+                               "event=llama_log text=%s", line[:500])
+
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    _llama_callback = callback
+
+
 def check_gguf(path: Path, what: str = "model", models_dir: Path | None = None) -> None:
     """Fail early, in one line, on a missing, truncated or corrupt GGUF file (llama.cpp would
     read past the end of a truncated one and crash the process), and on one whose size or
@@ -132,6 +171,8 @@ class LanguageModel:
                 return
             self.verify()
             from llama_cpp import Llama
+
+            route_llama_logs()
 
             started = time.perf_counter()
             try:
