@@ -59,7 +59,10 @@ def _engine(config: Config, args: argparse.Namespace):  # type: ignore[no-untype
 
     if getattr(args, "no_llm", False):
         config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
-    return DialogEngine(config)
+    engine = DialogEngine(config)
+    if config.llm.enabled:
+        engine.llm.verify()
+    return engine
 
 
 def _print_turn(turn: object, as_json: bool) -> None:
@@ -82,10 +85,17 @@ def _cmd_ask_audio(args: argparse.Namespace, config: Config) -> int:
 
     if args.no_llm:
         config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    from kiosk.audio.sinks import check_output_path
+    from kiosk.audio.sources import WavSource
+
     out = Path(args.out) if args.out else Path(args.audio).with_suffix(".answer.wav")
+    # The input and output first: a bad file is refused before ~1 GB of models load.
+    source = WavSource(Path(args.audio), config.audio.block_ms)
+    check_output_path(out)
     models = daemon.Models(config)
     turns = asyncio.run(daemon.run_files(models, Path(args.audio), out,
-                                         on_turn=lambda t: _print_turn(t, args.json)))
+                                         on_turn=lambda t: _print_turn(t, args.json),
+                                         source=source))
     if not turns:
         print("kiosk ask: no question was heard in the audio", file=sys.stderr)
         return 1
@@ -103,7 +113,7 @@ def _cmd_ask(args: argparse.Namespace, config: Config) -> int:
         return _cmd_ask_audio(args, config)
     engine = _engine(config, args)
     if args.text == "-":
-        bad = textio.answer_lines(engine, sys.stdin, sys.stdout)
+        bad = textio.answer_lines(engine, sys.stdin.buffer, sys.stdout)  # bytes: see textio
         return 1 if bad else 0
     if not args.text:
         print("kiosk ask: give a question, or - to read JSON lines from stdin", file=sys.stderr)
@@ -212,11 +222,11 @@ def _cmd_status(args: argparse.Namespace, config: Config) -> int:
     import json
 
     from kiosk.diag.status import query_status, socket_path
-    from kiosk.diag.summary import format_status
+    from kiosk.diag.summary import format_status, healthy
 
     snapshot = query_status(Path(args.socket) if args.socket else socket_path(config))
     print(json.dumps(snapshot, ensure_ascii=False) if args.json else format_status(snapshot))
-    return 0
+    return 0 if healthy(snapshot) else 1
 
 
 def _cmd_doctor(args: argparse.Namespace, config: Config | None) -> int:
@@ -370,7 +380,8 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
     kb.add_argument("action", choices=["check"], help="validate and summarise")
     kb.add_argument("--path", help="a campus.json to check (default: the packaged one)")
 
-    status = sub.add_parser("status", help="show the running daemon's state (exit 3: not running)")
+    status = sub.add_parser("status", help="show the running daemon's state (exit 1: it cannot "
+                            "listen or speak, 3: not running)")
     status.add_argument("--json", action="store_true", help="print the raw JSON snapshot")
     status.add_argument("--socket", help="status socket (default: paths.runtime_dir/status.sock)")
 

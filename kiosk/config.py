@@ -10,14 +10,17 @@ Relative paths in the file are resolved against the directory of the config file
 from __future__ import annotations
 
 import os
+import stat
 import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     ConfigDict,
     Field,
+    Strict,
     ValidationError,
     field_validator,
     model_validator,
@@ -32,15 +35,47 @@ DEFAULT_CONFIG_PATH = REPO_ROOT / "config.toml"
 Lang = Literal["ko", "en"]
 
 
-class Section(BaseModel):
-    """Strict base: unknown keys are errors, so a typo in config.toml is never silently ignored."""
+MAX_PATH_BYTES = 4096
+MAX_NAME_BYTES = 255
+MAX_CONFIG_BYTES = 1 << 20
+"""A config file is a few kB; a bigger one (or /dev/zero) is a mistake, not read to the end."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True)
+
+def _safe_text(text: str) -> str:
+    """A path or file name the OS can take, shown on one line in any error: no NUL or other
+    control character, no component over 255 bytes, not over 4096 bytes in all (each gave a
+    traceback from the first open, after the models had loaded)."""
+    if any(not c.isprintable() for c in text):
+        raise ValueError("must not contain control characters (NUL, newline, tab...)")
+    if len(text.encode()) > MAX_PATH_BYTES:
+        raise ValueError(f"is longer than {MAX_PATH_BYTES} bytes")
+    if any(len(part.encode()) > MAX_NAME_BYTES for part in text.split("/")):
+        raise ValueError(f"has a path component longer than {MAX_NAME_BYTES} bytes")
+    return text
+
+
+def _safe_path(path: Path) -> Path:
+    _safe_text(str(path))
+    return path
+
+
+SafePath = Annotated[Path, Strict(False), AfterValidator(_safe_path)]
+"""Paths come from TOML as strings: the one field type that is converted (see Section)."""
+SafeName = Annotated[str, AfterValidator(_safe_text)]
+
+
+class Section(BaseModel):
+    """Strict base: unknown keys are errors, so a typo in config.toml is never silently ignored;
+    and values are never converted (`temperature = true` was taken as 1.0, turning greedy
+    decoding off without a word)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 
 
 class PathsConfig(Section):
-    models_dir: Path = Path("models")
-    runtime_dir: Path = Path("/tmp/kiosk")
+    models_dir: SafePath = Path("models")
+    runtime_dir: SafePath | None = None
+    """None: a private default (kiosk.diag.rundir.default_runtime_dir), never shared /tmp."""
 
 
 class AudioConfig(Section):
@@ -53,7 +88,7 @@ class AudioConfig(Section):
 
 
 class VadConfig(Section):
-    model: str = "silero_vad.onnx"
+    model: SafeName = "silero_vad.onnx"
     start_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
     stop_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.35
     min_speech_ms: Annotated[int, Field(ge=32, le=5000)] = 250
@@ -70,7 +105,7 @@ class VadConfig(Section):
 
 
 class AsrConfig(Section):
-    model: str = "whisper-base"
+    model: SafeName = "whisper-base"
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: Literal["int8", "int8_float16", "float16", "float32", "default"] = "int8"
     beam_size: Annotated[int, Field(ge=1, le=10)] = 1
@@ -85,8 +120,8 @@ QuestionKind = Literal["location", "route", "neighbours", "features", "category"
 
 
 class LlmConfig(Section):
-    model: str = "gemma-3-270m-q4_k_m.gguf"
-    lora: str | None = "adapters/campus-270m/campus-270m.gguf"
+    model: SafeName = "gemma-3-270m-q4_k_m.gguf"
+    lora: SafeName | None = "adapters/campus-270m/campus-270m.gguf"
     n_ctx: Annotated[int, Field(ge=256, le=32768)] = 2048
     n_gpu_layers: Annotated[int, Field(ge=-1, le=1000)] = 0
     n_threads: Annotated[int, Field(ge=0, le=64)] = 0
@@ -111,7 +146,7 @@ class DialogConfig(Section):
 
 
 class TtsConfig(Section):
-    voices: dict[Lang, str] = Field(
+    voices: dict[Lang, SafeName] = Field(
         default_factory=lambda: {"en": "en_US-joe-medium.onnx", "ko": ""}
     )
     ko_fallback: Literal["english", "romanized", "espeak", "none"] = "english"
@@ -151,7 +186,7 @@ class Config(Section):
     tts: TtsConfig = TtsConfig()
     pipeline: PipelineConfig = PipelineConfig()
     governor: GovernorConfig = GovernorConfig()
-    source: Path | None = Field(default=None, exclude=True)
+    source: Annotated[Path | None, Strict(False)] = Field(default=None, exclude=True)
 
     def resolve(self, path: str | Path) -> Path:
         """A path from the config, absolute or relative to the config file's directory."""
@@ -188,7 +223,7 @@ def parse_config(data: dict, source: Path | None = None) -> Config:
     try:
         return Config.model_validate({**data, "source": source})
     except ValidationError as error:
-        where = f" in {source}" if source else ""
+        where = f" in {_printable(str(source))}" if source else ""
         raise ConfigError(f"config error{where}: {_describe(error)}") from None
 
 
@@ -201,16 +236,36 @@ def config_path(explicit: str | Path | None = None) -> Path:
 
 
 def load_config(explicit: str | Path | None = None) -> Config:
-    """Load and validate the config file; a missing default file gives the built-in defaults."""
+    """Load and validate the config file; a missing default file gives the built-in defaults.
+
+    Only a regular file of at most ``MAX_CONFIG_BYTES`` is read: a FIFO hung start-up and
+    /dev/zero was read until memory ran out. Every failure is one ``ConfigError`` line."""
     path = config_path(explicit)
-    if not path.exists():
-        if explicit or os.environ.get(ENV_CONFIG):
-            raise ConfigError(f"config error: file not found: {path}")
-        return Config(source=None)
+    shown = _printable(str(path))
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise ConfigError(f"config error in {path}: not valid TOML: {error}") from None
+        info = path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        if explicit or os.environ.get(ENV_CONFIG):
+            raise ConfigError(f"config error: file not found: {shown}") from None
+        return Config(source=None)
+    except ValueError:  # an embedded NUL byte
+        raise ConfigError(f"config error: bad config path {shown}: contains NUL") from None
     except OSError as error:
-        raise ConfigError(f"config error: cannot read {path}: {error.strerror}") from None
+        raise ConfigError(f"config error: cannot read {shown}: "
+                          f"{error.strerror or error}") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise ConfigError(f"config error: {shown} is not a regular file")
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_CONFIG_BYTES + 1)
+    except OSError as error:
+        raise ConfigError(f"config error: cannot read {shown}: "
+                          f"{error.strerror or error}") from None
+    if len(raw) > MAX_CONFIG_BYTES:
+        raise ConfigError(f"config error: {shown} is larger than {MAX_CONFIG_BYTES} bytes")
+    try:
+        data = tomllib.loads(raw.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
+        raise ConfigError(f"config error in {shown}: not valid TOML: "
+                          f"{_printable(str(error))}") from None
     return parse_config(data, source=path.resolve())

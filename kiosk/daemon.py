@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -21,10 +22,16 @@ import numpy as np
 from kiosk.audio.sinks import SpeakerSink, WavSink
 from kiosk.audio.sources import MicSource, WavSource
 from kiosk.config import Config, load_config
-from kiosk.diag import sdnotify
-from kiosk.diag.status import StatusBoard, StatusServer, socket_path
+from kiosk.diag import rundir, sdnotify
+from kiosk.diag.status import (
+    StatusBoard,
+    StatusServer,
+    StatusServerError,
+    raise_fd_limit,
+    socket_path,
+)
 from kiosk.dialog.engine import DialogEngine
-from kiosk.errors import AudioError, KioskError
+from kiosk.errors import AudioError, KioskError, one_line
 from kiosk.governor import (
     FOOTPRINT_FACTOR,
     Governor,
@@ -64,10 +71,13 @@ class Models:
     def __init__(self, config: Config) -> None:
         limit_malloc_arenas()  # before the model threads exist: unloads must give memory back
         self.config = config
+        self.stopping = threading.Event()
+        self.engine = DialogEngine(config)
+        if config.llm.enabled:  # a truncated GGUF crashes llama.cpp: refuse it before any load
+            self.engine.llm.verify()
         self.vad = SileroVad(config.model_path(config.vad.model))
         self.asr = Transcriber(config)
         self.tts = Speaker(config)
-        self.engine = DialogEngine(config)
         self.hotwords = campus_hotwords(self.engine) if config.asr.hotwords_from_kb else None
         self.governor = Governor(config.governor.budget_mb)
         self._govern()
@@ -124,7 +134,12 @@ class Models:
         names = [n for n in self.PRELOAD_ORDER if n != "llm" or self.config.llm.enabled]
         for name in names:
             self.governor.check(name)
-        loaded = self.governor.preload(names) if self.config.governor.preload else []
+        loaded: list[str] = []
+        for name in names if self.config.governor.preload else []:
+            if self.stopping.is_set():  # SIGTERM while loading: do not load the rest
+                log.info("event=preload_stopped before=%s", name)
+                return
+            loaded += self.governor.preload([name])
         log.info("event=models_ready loaded=%s korean_voice=%s llm=%s used_mb=%.0f "
                  "budget_mb=%.0f", ",".join(loaded) or "-", self.tts.active_korean_voice(),
                  self.engine.llm.name if self.config.llm.enabled else "off",
@@ -134,7 +149,8 @@ class Models:
              on_turn: Callable[[TurnRecord], None] | None = None,
              on_state: Callable[[str], None] | None = None,
              streaming: bool = True,
-             on_error: Callable[[str, str], None] | None = None) -> VoiceLoop:
+             on_error: Callable[[str, str], None] | None = None,
+             on_health: Callable[[str, bool, str], None] | None = None) -> VoiceLoop:
         if streaming and self.config.llm.enabled and not self.governor.fits_together(
                 "llm", "tts"):
             # Streaming speaks while the model still writes: both must be resident. A budget
@@ -145,7 +161,7 @@ class Models:
         return VoiceLoop(self.config, source, sink, scorer=self.vad, transcriber=self.asr,
                          speaker=self.tts, engine=self.engine, hotwords=self.hotwords,
                          on_turn=on_turn, on_state=on_state, acquire=self.governor.acquire,
-                         streaming=streaming, on_error=on_error)
+                         streaming=streaming, on_error=on_error, on_health=on_health)
 
 
 def _asr_on_gpu(device: str) -> bool:
@@ -161,13 +177,18 @@ def _asr_on_gpu(device: str) -> bool:
 
 
 async def mic_blocks(mic: MicSource, board: StatusBoard) -> AsyncIterator[np.ndarray]:
-    """Microphone blocks forever; a missing or vanished device is (re)opened with back-off."""
+    """Microphone blocks forever; a missing or vanished device is (re)opened with back-off.
+
+    While it is away the board says the kiosk cannot listen (it said "listening")."""
     try:
         mic.open()
+        board.set_health("input", True, "microphone open")
     except AudioError as error:
         log.error("event=mic_unavailable error=%s", error)
         board.record_error("audio", str(error))
+        board.set_health("input", False, one_line(error))
         await mic.reopen()
+        board.set_health("input", True, "microphone reopened")
     try:
         while True:
             try:
@@ -176,16 +197,23 @@ async def mic_blocks(mic: MicSource, board: StatusBoard) -> AsyncIterator[np.nda
             except AudioError as error:
                 log.error("event=mic_lost error=%s", error)
                 board.record_error("audio", str(error))
-                await mic.reopen()
+                board.set_health("input", False, one_line(error))
+                await mic.reopen(on_failure=lambda e: board.set_health("input", False,
+                                                                      one_line(e)))
+                board.set_health("input", True, "microphone reopened")
     finally:
         mic.close()
 
 
 async def run_files(models: Models, input_wav: Path, output_wav: Path, realtime: bool = False,
-                    on_turn: Callable[[TurnRecord], None] | None = None) -> list[TurnRecord]:
-    """The whole pipeline on a WAV file: every utterance in it answered into `output_wav`."""
+                    on_turn: Callable[[TurnRecord], None] | None = None,
+                    source: WavSource | None = None) -> list[TurnRecord]:
+    """The whole pipeline on a WAV file: every utterance in it answered into `output_wav`.
+
+    ``source``: the input already read (callers check it before loading the models)."""
+    if source is None:
+        source = WavSource(input_wav, models.config.audio.block_ms, realtime=realtime)
     await asyncio.to_thread(models.preload)
-    source = WavSource(input_wav, models.config.audio.block_ms, realtime=realtime)
     sink = WavSink(output_wav, realtime=realtime)
     loop = models.loop(aiter(source), sink, on_turn)
     try:
@@ -195,58 +223,87 @@ async def run_files(models: Models, input_wav: Path, output_wav: Path, realtime:
     return list(loop.turns)
 
 
+class NothingHeard(KioskError):
+    """`kiosk run --input-wav` on a file in which no question was heard (exit 1)."""
+
+
+class _Startup:
+    """Signals that arrive before the models are ready: handlers are installed first, so a
+    SIGTERM while loading is a logged clean exit (it killed the process silently, exit -15)
+    and a SIGHUP is applied once loading ends (it killed it with exit 129)."""
+
+    def __init__(self, config_path: Path | None) -> None:
+        self.config_path = config_path
+        self.models: Models | None = None
+        self.reload_pending = False
+        self.stopping = threading.Event()
+
+    def install(self, loop: asyncio.AbstractEventLoop, main: asyncio.Task) -> None:  # type: ignore[type-arg]
+        def stop(signum: int) -> None:
+            log.info("event=signal name=%s", signal.Signals(signum).name)
+            self.stopping.set()
+            main.cancel()
+
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(signum, stop, signum)
+        loop.add_signal_handler(signal.SIGHUP, self.hangup)
+
+    def hangup(self) -> None:
+        if self.models is None:
+            log.info("event=reload_deferred reason=models_loading")
+            self.reload_pending = True
+            return
+        _reload(self.models, self.config_path)
+
+    def ready(self, models: Models) -> None:
+        self.models = models
+        if self.reload_pending:
+            self.reload_pending = False
+            _reload(models, self.config_path)
+
+
 async def serve(config: Config, config_path: Path | None, input_wav: Path | None = None,
                 output_wav: Path | None = None, realtime: bool = False,
                 on_turn: Callable[[TurnRecord], None] | None = None) -> int:
     """Run the daemon until SIGTERM/SIGINT (or the end of the input WAV)."""
-    board = StatusBoard.from_config(config)
-    models = Models(config)
-    await asyncio.to_thread(models.preload)
-    board.set_models(models.governor.snapshot)
-    board.set_audio(lambda: {"input": str(input_wav or config.audio.input_device or "default"),
-                             "output": str(output_wav or config.audio.output_device or "default")})
-
-    def record(turn: TurnRecord) -> None:
-        board.record_turn(turn.timings_ms, turn.source, turn.lang)
-        if on_turn:
-            on_turn(turn)
-
-    server = StatusServer(board, socket_path(config))
-
-    async def reset_session(_request: dict) -> dict:
-        models.engine.sessions.reset(config.pipeline.session_id)
-        return {"ok": True}
-
-    async def reload(_request: dict) -> dict:
-        return {"ok": _reload(models, config_path)}
-
-    server.register("reset-session", reset_session)
-    server.register("reload", reload)
-    main = asyncio.current_task()
     loop = asyncio.get_running_loop()
+    main = asyncio.current_task()
     assert main is not None
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, main.cancel)
-    loop.add_signal_handler(signal.SIGHUP, lambda: _reload(models, config_path))
-    if input_wav is not None:
-        sink: Sink = WavSink(output_wav or input_wav.with_suffix(".answers.wav"),
-                             realtime=realtime)
-        source: AsyncIterator[np.ndarray] = aiter(
-            WavSource(input_wav, config.audio.block_ms, realtime=realtime))
-    else:
-        sink = SpeakerSink(config.audio)
-        source = mic_blocks(MicSource(config.audio), board)
-    voice = models.loop(source, sink, record, board.set_state,  # type: ignore[arg-type]
-                        on_error=board.record_error)
+    startup = _Startup(config_path)
+    startup.install(loop, main)
+    board = StatusBoard.from_config(config)
+    sink: Sink | None = None
     try:
-        async with server, asyncio.TaskGroup() as group:
-            watchdog = group.create_task(sdnotify.watchdog_loop(), name="watchdog")
-            listening = group.create_task(voice.run(), name="voice")
-            listening.add_done_callback(lambda _: watchdog.cancel())
-            board.set_state("listening")
-            sdnotify.ready()
+        # Inputs and paths first: a bad WAV or runtime directory is refused in milliseconds,
+        # not after every model has loaded.
+        refused = rundir.ensure_private(socket_path(config).parent)
+        if refused:
+            raise StatusServerError(f"refusing runtime directory: {refused} (remove it or "
+                                    "set paths.runtime_dir)")
+        if input_wav is not None:
+            wav = WavSource(input_wav, config.audio.block_ms, realtime=realtime)
+            sink = WavSink(output_wav or input_wav.with_suffix(".answers.wav"),
+                           realtime=realtime)
+            sink.check_writable()
+            source: AsyncIterator[np.ndarray] = aiter(wav)
+        else:
+            speaker = SpeakerSink(config.audio)
+            unusable = speaker.probe()
+            if unusable:
+                board.set_health("output", False, unusable)
+            sink = speaker
+            source = mic_blocks(MicSource(config.audio), board)
+        models = Models(config)
+        models.stopping = startup.stopping
+        await asyncio.to_thread(models.preload)
+        startup.ready(models)
+        return await _serve_ready(config, models, board, source, sink, on_turn,
+                                  lambda: _reload(models, config_path),
+                                  wav if input_wav is not None else None)
     except asyncio.CancelledError:
-        log.info("event=shutdown reason=signal")
+        log.info("event=shutdown reason=signal during=%s",
+                 "starting" if startup.models is None else "running")
+        return 0
     finally:
         board.set_state("stopping")
         sdnotify.stopping()
@@ -254,6 +311,50 @@ async def serve(config: Config, config_path: Path | None, input_wav: Path | None
             sink.close()
         for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
             loop.remove_signal_handler(signum)
+
+
+async def _serve_ready(config: Config, models: Models, board: StatusBoard,
+                       source: AsyncIterator[np.ndarray], sink: Sink,
+                       on_turn: Callable[[TurnRecord], None] | None,
+                       reload_config: Callable[[], bool],
+                       source_file: WavSource | None = None) -> int:
+    """The status socket, the watchdog and the voice loop, once the models are ready."""
+    board.set_models(models.governor.snapshot)
+    board.set_audio(lambda: {"input": str(getattr(source, "label", None)
+                                          or config.audio.input_device or "default"),
+                             "output": str(getattr(sink, "label", None)
+                                           or config.audio.output_device or "default")})
+
+    def record(turn: TurnRecord) -> None:
+        board.record_turn(turn.timings_ms, turn.source, turn.lang)
+        if on_turn:
+            on_turn(turn)
+
+    raise_fd_limit()
+    server = StatusServer(board, socket_path(config))
+
+    async def reset_session(_request: dict) -> dict:
+        models.engine.sessions.reset(config.pipeline.session_id)
+        return {"ok": True}
+
+    async def reload(_request: dict) -> dict:
+        return {"ok": reload_config()}
+
+    server.register("reset-session", reset_session)
+    server.register("reload", reload)
+    voice = models.loop(source, sink, record, board.set_state,  # type: ignore[arg-type]
+                        on_error=board.record_error,
+                        on_health=board.set_health)  # type: ignore[arg-type]
+    board.on_health(sdnotify.status)  # `systemctl status kiosk` says what the kiosk can do
+    async with server, asyncio.TaskGroup() as group:
+        watchdog = group.create_task(sdnotify.watchdog_loop(), name="watchdog")
+        listening = group.create_task(voice.run(), name="voice")
+        listening.add_done_callback(lambda _: watchdog.cancel())
+        board.set_state("listening")
+        sdnotify.ready()
+    if isinstance(source_file, WavSource) and not voice.turns:
+        # the same answer as `kiosk ask --audio`: a file with no question is a failed run
+        raise NothingHeard(f"no question was heard in {source_file.path}")
     return 0
 
 

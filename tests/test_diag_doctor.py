@@ -19,7 +19,8 @@ from kiosk.errors import AudioError
 
 REPO = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^(OK  |WARN|FAIL) ([a-zA-Z ]+): \S.*$")
-QUICK_NAMES = ["config", "models", "campus KB", "memory", "audio", "korean voice"]
+QUICK_NAMES = ["config", "models", "campus KB", "memory", "audio", "audio open", "daemon",
+               "korean voice"]
 
 
 def with_section(config: Config, section: str, **update: Any) -> Config:

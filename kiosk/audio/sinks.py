@@ -9,7 +9,9 @@ sounddevice/PortAudio; ``WavSink`` records to a 16-bit WAV for tests and headles
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import os
 import threading
 from pathlib import Path
 from typing import Any
@@ -24,8 +26,29 @@ from kiosk.messages import SpeechAudio
 
 log = logging.getLogger(__name__)
 
+STALL_MARGIN_S = 5.0
+"""A clip that has not finished this long after its length will not: the device is gone."""
+
 _PACE_S = 0.02
 """Granularity of WavSink's real-time pacing (how late a stop() can take effect)."""
+
+
+def check_output_path(path: Path) -> None:
+    """``AudioError`` unless ``path`` can become a WAV file: checked before the models load,
+    and a FIFO or device there would block the write at the end."""
+    if any(not c.isprintable() for c in str(path)):
+        raise AudioError(f"audio error: {str(path)!a}: control characters in the path")
+    try:
+        if path.exists() and not path.is_file():
+            raise AudioError(f"audio error: {path}: exists and is not a regular file")
+        parent = path.parent
+        if not parent.is_dir():
+            raise AudioError(f"audio error: cannot write {path} (no directory {parent})")
+        if not os.access(parent, os.W_OK) or (path.exists() and not os.access(path, os.W_OK)):
+            raise AudioError(f"audio error: cannot write {path} (permission denied)")
+    except OSError as error:  # ENAMETOOLONG, ELOOP...
+        raise AudioError(f"audio error: cannot write {str(path)[:100]} "
+                         f"({error.strerror or error})") from None
 
 
 class WavSink:
@@ -67,6 +90,10 @@ class WavSink:
     def stop(self) -> None:
         """Interrupt the current ``play`` (it returns the seconds played so far)."""
         self._stop.set()
+
+    def check_writable(self) -> None:
+        """Fail now, not after the run, when the output cannot be written."""
+        check_output_path(self.path)
 
     def close(self) -> None:
         """Write the collected audio (nothing played: an empty WAV at 16 kHz)."""
@@ -116,19 +143,35 @@ class SpeakerSink:
             if position >= len(samples):
                 raise sd.CallbackStop
 
+        def finished() -> None:
+            # Returns None: cffi prints "Exception ignored from cffi callback" (two lines per
+            # sentence) for a callback that returns a value, as the old lambda did.
+            with contextlib.suppress(RuntimeError):  # the loop closed meanwhile
+                loop.call_soon_threadsafe(done.set)
+
         try:
             stream = sd.OutputStream(
                 device=self._cfg.output_device, samplerate=speech.rate_hz, channels=1,
-                dtype="float32", callback=callback,
-                finished_callback=lambda: loop.call_soon_threadsafe(done.set),
+                dtype="float32", callback=callback, finished_callback=finished,
             )
         except Exception as error:  # sd.PortAudioError, ValueError for a bad device name
             raise AudioError(
                 f"audio error: cannot open speaker {device_name(self._cfg.output_device)}: {error}"
             ) from None
         try:
-            stream.start()
-            await done.wait()
+            try:
+                stream.start()
+            except Exception as error:  # PortAudioError: the device went away since open
+                raise AudioError(f"audio error: cannot start speaker "
+                                 f"{device_name(self._cfg.output_device)}: {error}") from None
+            try:
+                await asyncio.wait_for(done.wait(), speech.duration_s + STALL_MARGIN_S)
+            except TimeoutError:
+                raise AudioError("audio error: speaker stopped taking audio (device or sound "
+                                 "server gone?)") from None
+            if position < len(samples) and not self._stop.is_set():
+                raise AudioError(f"audio error: speaker stream ended after "
+                                 f"{position / speech.rate_hz:.2f} of {speech.duration_s:.2f} s")
         finally:  # also on cancellation (barge-in): stop the device now, record what was heard
             self._stop.set()
             stream.abort(ignore_errors=True)
@@ -142,4 +185,15 @@ class SpeakerSink:
     def stop(self) -> None:
         """Interrupt the current ``play`` within one device block."""
         self._stop.set()
+
+    def probe(self) -> str | None:
+        """Why the configured speaker cannot be used, or None: asked at start-up, so a wrong
+        ``audio.output_device`` shows as "cannot speak" before the first visitor, not after."""
+        try:
+            sd = require_sounddevice()
+            sd.query_devices(self._cfg.output_device, "output")
+        except Exception as error:  # AudioError, ValueError (no such device), PortAudioError
+            return (f"audio error: speaker {device_name(self._cfg.output_device)} unusable: "
+                    f"{(str(error).splitlines() or [''])[0]}")
+        return None
 

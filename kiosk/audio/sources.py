@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,9 @@ from kiosk.errors import AudioError
 from kiosk.messages import ASR_RATE_HZ
 
 log = logging.getLogger(__name__)
+
+MIC_STALL_S = 3.0
+"""A live microphone delivers a block every ``block_ms``; none for this long means it is gone."""
 
 _QUEUE_BLOCKS = 256
 """About 8 s of 32 ms blocks; if the loop stalls longer, the oldest audio is dropped."""
@@ -39,6 +42,7 @@ class WavSource:
     def __init__(
         self, path: str | Path, block_ms: int = 32, realtime: bool = False, max_s: float = MAX_WAV_S
     ) -> None:
+        self.path = Path(path)
         samples, rate_hz = read_wav(path, max_s=max_s)
         self.samples = resample(samples, rate_hz, ASR_RATE_HZ)
         self.block_samples = max(1, ASR_RATE_HZ * block_ms // 1000)
@@ -75,6 +79,7 @@ class MicSource:
         self._generation = 0  # blocks from an earlier stream (before reopen) are dropped
         self._queue: asyncio.Queue[np.ndarray | AudioError] = asyncio.Queue(_QUEUE_BLOCKS)
         self._dropped = 0
+        self.stall_s = MIC_STALL_S
 
     async def __aenter__(self) -> MicSource:
         self.open()
@@ -128,7 +133,7 @@ class MicSource:
                 log.warning("event=mic_close_error error=%s", error)
             log.info("event=mic_closed dropped_blocks=%d", self._dropped)
 
-    async def reopen(self) -> None:
+    async def reopen(self, on_failure: Callable[[AudioError], None] | None = None) -> None:
         """Close, then retry opening with doubling back-off (``audio.reopen_backoff_*``)."""
         self.close()
         while not self._queue.empty():
@@ -141,11 +146,19 @@ class MicSource:
                 return
             except AudioError as error:
                 log.warning("event=mic_reopen_failed retry_s=%.1f error=%s", delay, error)
+                if on_failure:
+                    on_failure(error)
                 delay = min(delay * 2, self._cfg.reopen_backoff_max_s)
 
     async def __aiter__(self) -> AsyncIterator[np.ndarray]:
         while True:
-            item = await self._queue.get()
+            try:
+                item = await asyncio.wait_for(self._queue.get(), self.stall_s)
+            except TimeoutError:
+                # A stream whose server went away (PulseAudio stopped) may neither call back
+                # nor finish: no audio for this long is a lost microphone, not silence.
+                raise AudioError(f"audio error: microphone delivered no audio for "
+                                 f"{self.stall_s:g} s (device or sound server gone?)") from None
             if isinstance(item, AudioError):
                 raise item
             yield resample(item, self._cfg.input_rate_hz, ASR_RATE_HZ)

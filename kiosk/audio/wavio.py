@@ -9,9 +9,13 @@ one-line message naming the file.
 from __future__ import annotations
 
 import logging
+import stat
+import struct
 import wave
+from collections.abc import Callable
 from math import gcd
 from pathlib import Path
+from typing import BinaryIO
 
 import numpy as np
 
@@ -25,36 +29,107 @@ MAX_WAV_S = 600.0
 _FIR_TAPS = 64
 
 
-def read_wav(path: str | Path, max_s: float = MAX_WAV_S) -> tuple[np.ndarray, int]:
-    """Read a PCM WAV (8/16/24/32-bit, any channel count) → (float32 mono in [-1, 1], rate_hz).
+PCM, FLOAT, EXTENSIBLE = 1, 3, 0xFFFE
+STREAMING_SIZES = (0, 0xFFFFFFFF)
+"""Data sizes that streaming writers (sox or arecord to a pipe) leave: "until the end"."""
 
-    Channels are averaged. Raises ``AudioError`` for a missing, empty, truncated, non-PCM or
-    over-long (> ``max_s``) file.
+
+def read_wav(path: str | Path, max_s: float = MAX_WAV_S) -> tuple[np.ndarray, int]:
+    """Read a PCM or float WAV (8/16/24/32-bit integer, 32/64-bit float, any channel count,
+    WAVE_FORMAT_EXTENSIBLE as sox writes for 24/32-bit and multichannel files) →
+    (float32 mono in [-1, 1], rate_hz).
+
+    Channels are averaged. Raises ``AudioError`` (one line, naming the file) for a missing,
+    empty, truncated, non-PCM or over-long (> ``max_s``) file and for anything that is not a
+    regular file (a FIFO would block forever). The RIFF chunks are parsed here, not by the
+    ``wave`` module: it knows no EXTENSIBLE header and raises a bare RuntimeError for a chunk
+    that claims more bytes than the file has.
     """
     path = Path(path)
+    if any(not c.isprintable() for c in str(path)):
+        raise AudioError(f"audio error: {str(path)!a}: control characters in the path")
     try:
-        with wave.open(str(path), "rb") as wav:
-            channels, width, rate_hz = wav.getnchannels(), wav.getsampwidth(), wav.getframerate()
-            frames = wav.getnframes()
-            if rate_hz <= 0 or channels <= 0:
-                raise AudioError(f"audio error: {path}: bad WAV header (rate={rate_hz})")
-            if frames / rate_hz > max_s:
-                raise AudioError(
-                    f"audio error: {path}: {frames / rate_hz:.0f} s is longer than {max_s:.0f} s"
-                )
-            raw = wav.readframes(frames)
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise AudioError(f"audio error: {path}: not a regular file")
+        with path.open("rb") as handle:
+            return _parse(handle, info.st_size, path, max_s)
     except AudioError:
         raise
     except FileNotFoundError:
         raise AudioError(f"audio error: {path}: file not found") from None
-    except (wave.Error, EOFError) as error:
-        raise AudioError(f"audio error: {path}: not a PCM WAV file ({error or 'empty'})") from None
     except OSError as error:
         raise AudioError(f"audio error: {path}: cannot read ({error.strerror})") from None
-    usable = len(raw) - len(raw) % (width * channels)
-    if usable == 0:
+
+
+def _parse(handle: BinaryIO, size: int, path: Path, max_s: float) -> tuple[np.ndarray, int]:
+    def bad(why: str) -> AudioError:
+        return AudioError(f"audio error: {path}: not a PCM WAV file ({why})")
+
+    head = handle.read(12)
+    if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+        raise bad("no RIFF/WAVE header" if head else "empty")
+    fmt: tuple[int, int, int, int] | None = None
+    position = 12
+    while position + 8 <= size:
+        handle.seek(position)
+        chunk_id, chunk_size = struct.unpack("<4sI", handle.read(8))
+        body = position + 8
+        if chunk_id == b"data":
+            if fmt is None:
+                raise bad("data before the fmt chunk")
+            return _samples(handle, body, chunk_size, size, fmt, path, max_s)
+        if body + chunk_size > size:
+            raise bad(f"chunk {chunk_id!r} claims {chunk_size} bytes, the file has "
+                      f"{size - body} left")
+        if chunk_id == b"fmt ":
+            fmt = _format(handle.read(chunk_size), bad)
+        position = body + chunk_size + (chunk_size & 1)  # chunks are word aligned
+    raise bad("no data chunk")
+
+
+def _format(raw: bytes, bad: Callable[[str], AudioError]) -> tuple[int, int, int, int]:
+    """(format tag, channels, rate, bits per sample) of a fmt chunk; EXTENSIBLE resolved."""
+    if len(raw) < 16:
+        raise bad("fmt chunk too short")
+    tag, channels, rate_hz, _byte_rate, _align, bits = struct.unpack("<HHIIHH", raw[:16])
+    if tag == EXTENSIBLE:
+        if len(raw) < 40:
+            raise bad("EXTENSIBLE fmt chunk too short")
+        tag = struct.unpack("<H", raw[24:26])[0]  # first two bytes of the sub-format GUID
+    if tag not in (PCM, FLOAT):
+        raise bad(f"unsupported format {tag}")
+    if rate_hz <= 0 or channels <= 0:
+        raise AudioError(f"audio error: bad WAV header (rate={rate_hz}, channels={channels})")
+    if (tag, bits) not in {(PCM, 8), (PCM, 16), (PCM, 24), (PCM, 32), (FLOAT, 32), (FLOAT, 64)}:
+        raise bad(f"unsupported sample format: {bits}-bit {'float' if tag == FLOAT else 'PCM'}")
+    return tag, channels, rate_hz, bits
+
+
+def _samples(handle: BinaryIO, body: int, claimed: int, size: int,
+             fmt: tuple[int, int, int, int], path: Path, max_s: float) -> tuple[np.ndarray, int]:
+    tag, channels, rate_hz, bits = fmt
+    frame = channels * bits // 8
+    available = size - body
+    if claimed in STREAMING_SIZES:
+        claimed = available
+    if claimed / frame / rate_hz > max_s:
+        raise AudioError(f"audio error: {path}: {claimed / frame / rate_hz:.0f} s is longer "
+                         f"than {max_s:.0f} s")
+    if claimed > available:
+        log.warning("event=wav_truncated path=%s claimed_bytes=%d present_bytes=%d", path,
+                    claimed, available)
+    usable = min(claimed, available)
+    usable -= usable % frame
+    if usable <= 0:
         raise AudioError(f"audio error: {path}: WAV file has no audio frames")
-    samples = _pcm_to_float(raw[:usable], width)
+    handle.seek(body)
+    raw = handle.read(usable)
+    if tag == FLOAT:
+        samples = np.nan_to_num(np.frombuffer(raw, "<f4" if bits == 32 else "<f8"), nan=0.0)
+        samples = np.clip(samples, -1.0, 1.0).astype(np.float32)
+    else:
+        samples = _pcm_to_float(raw, bits // 8)
     if channels > 1:
         samples = samples.reshape(-1, channels).mean(axis=1)
     return samples.astype(np.float32, copy=False), rate_hz

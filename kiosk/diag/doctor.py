@@ -91,6 +91,7 @@ def check_models(config: Config, hash_check: bool = True) -> Check:
     problems = [s.describe() for s in statuses if not s.ok]
     problems += [f"{p}: missing (named in config)" for p in _configured_models(config)
                  if not p.exists()]
+    problems += _gguf_problems(config)
     if problems:
         more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
         return Check("models", "FAIL", f"{problems[0]}{more}; run `kiosk models fetch`")
@@ -98,6 +99,29 @@ def check_models(config: Config, hash_check: bool = True) -> Check:
     how = "sizes and sha256 match" if hash_check else "sizes match (sha256 not checked: --quick)"
     return Check("models", "OK", f"{len(names)} models, {len(statuses)} files, "
                                  f"{size_mb:.0f} MB in {models_dir}: {how}")
+
+
+def _gguf_problems(config: Config) -> list[str]:
+    """The LLM files in the form llama.cpp needs: a truncated one (an adapter the manifest
+    does not name) would crash the daemon instead of failing with a message."""
+    from kiosk.dialog.ggufcheck import check_gguf_file
+    from kiosk.errors import ModelError
+
+    if not config.llm.enabled:
+        return []
+    files = [("model", config.model_path(config.llm.model))]
+    if config.llm.lora:
+        lora = config.resolve(config.llm.lora)
+        files.append(("adapter", lora if lora.exists() else config.model_path(config.llm.lora)))
+    problems = []
+    for what, path in files:
+        if not path.exists():
+            continue  # already reported as missing
+        try:
+            check_gguf_file(path, what)
+        except ModelError as error:
+            problems.append(str(error))
+    return problems
 
 
 def check_kb(config: Config) -> Check:
@@ -154,6 +178,82 @@ def check_audio(config: Config) -> Check:
                                       "the kiosk cannot listen or speak here")
     return Check("audio", "OK", f"input {_device_label(sd, 'input')!r} ({inputs} present), "
                                 f"output {_device_label(sd, 'output')!r} ({outputs} present)")
+
+
+PROBE_S = 0.05
+PROBE_TIMEOUT_S = 10.0
+"""Opening a device answers in milliseconds; a sound server that hangs must not hang us."""
+
+
+def _probe(config: Config, sd: Any) -> list[str]:
+    """Open the configured microphone and speaker for a moment: a device can be listed and
+    still not work (its sound server stopped, another program holding it)."""
+    import numpy as np
+
+    from kiosk.audio.sources import device_name
+
+    audio = config.audio
+    problems = []
+    try:
+        with sd.InputStream(device=audio.input_device, samplerate=audio.input_rate_hz,
+                            channels=1, dtype="float32") as stream:
+            stream.read(int(audio.input_rate_hz * PROBE_S))
+    except Exception as error:  # PortAudioError, ValueError: what an operator must read
+        problems.append(f"cannot listen: microphone {device_name(audio.input_device)}: "
+                        f"{one_line(error)}")
+    try:
+        with sd.OutputStream(device=audio.output_device, samplerate=22050, channels=1,
+                             dtype="float32") as stream:
+            stream.write(np.zeros(int(22050 * PROBE_S), np.float32))
+    except Exception as error:
+        problems.append(f"cannot speak: speaker {device_name(audio.output_device)}: "
+                        f"{one_line(error)}")
+    return problems
+
+
+def check_audio_io(config: Config) -> Check:
+    """The configured devices really open, record and play (silence, 50 ms each)."""
+    from concurrent.futures import ThreadPoolExecutor
+    from concurrent.futures import TimeoutError as FutureTimeout
+
+    from kiosk.audio.sources import require_sounddevice
+
+    sd = require_sounddevice()
+    devices = list(sd.query_devices())
+    configured = config.audio.input_device is not None or config.audio.output_device is not None
+    if not devices and not configured:
+        return Check("audio open", "WARN", "no audio device to open (dev machine?)")
+    pool = ThreadPoolExecutor(1, thread_name_prefix="doctor-audio")
+    try:
+        problems = pool.submit(_probe, config, sd).result(PROBE_TIMEOUT_S)
+    except FutureTimeout:
+        problems = [f"the audio devices did not answer within {PROBE_TIMEOUT_S:g} s"]
+    finally:
+        pool.shutdown(wait=False)
+    if problems:
+        return Check("audio open", "FAIL", "; ".join(problems))
+    return Check("audio open", "OK", "microphone recorded and speaker played 50 ms of silence")
+
+
+def check_daemon(config: Config) -> Check:
+    """What the running daemon says it can do: the doctor and `kiosk status` must agree."""
+    from kiosk.diag.status import StatusUnavailable, query_status, socket_path
+    from kiosk.diag.summary import HEALTH_WORD, healthy
+
+    path = socket_path(config)
+    try:
+        snap = query_status(path, timeout_s=3.0)
+    except StatusUnavailable as error:
+        if "not running" in str(error):
+            return Check("daemon", "OK", f"not running (no socket at {path})")
+        return Check("daemon", "WARN", one_line(error))
+    if healthy(snap):
+        return Check("daemon", "OK", f"pid {snap.get('pid')} {snap.get('state')}, can listen "
+                                     "and speak")
+    down = [f"{HEALTH_WORD.get(part, part)}: {entry.get('detail')}"
+            for part, entry in sorted((snap.get("health") or {}).items())
+            if isinstance(entry, dict) and not entry.get("ok", True)]
+    return Check("daemon", "FAIL", f"pid {snap.get('pid')} " + "; ".join(down))
 
 
 def check_korean_voice(config: Config) -> Check:
@@ -298,6 +398,8 @@ def run_checks(config: Config, quick: bool = False,
         ("campus KB", lambda: check_kb(config)),
         ("memory", lambda: check_memory(config)),
         ("audio", lambda: check_audio(config)),
+        ("audio open", lambda: check_audio_io(config)),
+        ("daemon", lambda: check_daemon(config)),
         ("korean voice", lambda: check_korean_voice(config)),
     ]
     rig: SpeechRig | None = None

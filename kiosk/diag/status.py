@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import grp
 import json
 import logging
@@ -30,19 +31,28 @@ from pathlib import Path
 from typing import Any, Literal
 
 import psutil
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from kiosk import __version__, logsetup
 from kiosk.config import Config
+from kiosk.diag import rundir
 from kiosk.errors import KioskError
 
 log = logging.getLogger(__name__)
 
 State = Literal["starting", "listening", "thinking", "speaking", "stopping"]
+Part = Literal["input", "output"]
+HEALTH_WORD = {"input": "DEAF (cannot listen)", "output": "MUTE (cannot speak)"}
 STATES: tuple[str, ...] = ("starting", "listening", "thinking", "speaking", "stopping")
 SOCKET_NAME = "status.sock"
 MAX_TURNS = 20
 MAX_REQUEST_BYTES = 64 * 1024
 """A request is one short JSON line; anything longer is a confused or hostile client."""
+MAX_CLIENTS = 32
+"""Connections served at once. Each holds a file descriptor for up to ``idle_timeout_s``:
+1100 idle clients under systemd's 1024 limit ran the process out of descriptors (281
+tracebacks in 30 s, and the models could no longer open files). Past the cap a client gets
+one error line and is closed at once."""
 STATUS_CMD = "status"
 _PEERCRED = struct.Struct("3i")  # struct ucred: pid, uid, gid
 
@@ -61,7 +71,8 @@ class StatusServerError(KioskError):
 
 def socket_path(config: Config) -> Path:
     """Where the daemon's status socket lives: ``paths.runtime_dir``/status.sock."""
-    return config.resolve(config.paths.runtime_dir) / SOCKET_NAME
+    directory = config.paths.runtime_dir or rundir.default_runtime_dir()
+    return config.resolve(directory) / SOCKET_NAME
 
 
 Provider = Callable[[], Any]
@@ -85,6 +96,8 @@ class StatusBoard:
         self._audio: Provider | None = None
         self._peak_rss_mb = 0.0
         self._process = psutil.Process()
+        self._health: dict[str, dict[str, Any]] = {}
+        self._on_health: Callable[[str], None] | None = None
 
     @classmethod
     def from_config(cls, config: Config) -> StatusBoard:
@@ -115,6 +128,36 @@ class StatusBoard:
             self._errors[kind] += 1
             self._last_error = {"kind": kind, "message": line, "at": time.time()}
 
+    def set_health(self, part: Part, ok: bool, detail: str = "") -> None:
+        """Whether the kiosk can hear (``input``) or speak (``output``) now.
+
+        Why: a wrong output device or a vanished microphone used to leave the kiosk reporting
+        itself healthy ("listening", "errors: none"). A change is logged once and handed to
+        ``on_health`` (the daemon puts it in systemd's STATUS line)."""
+        line = (detail.strip().splitlines() or [""])[0][:300]
+        with self._lock:
+            before = self._health.get(part)
+            if before is not None and before["ok"] == ok:
+                if not ok:
+                    before["detail"] = line
+                return
+            self._health[part] = {"ok": ok, "detail": line, "since": time.time()}
+            summary = self._health_line()
+        if ok:
+            log.info("event=audio_ok part=%s detail=%s", part, line or "-")
+        else:
+            log.error("event=audio_down part=%s error=%s", part, line)
+        if self._on_health:
+            self._on_health(summary)
+
+    def on_health(self, callback: Callable[[str], None]) -> None:
+        self._on_health = callback
+
+    def _health_line(self) -> str:
+        down = [f"{HEALTH_WORD[p]}: {h['detail']}" for p, h in sorted(self._health.items())
+                if not h["ok"]]
+        return "; ".join(down) or "listening and speaking"
+
     def set_models(self, provider: Provider) -> None:
         """``provider()`` → ``[{"name", "role", "loaded", "size_mb"}, ...]`` (the governor).
 
@@ -136,8 +179,17 @@ class StatusBoard:
         now = time.monotonic()
         with self._lock:
             self._peak_rss_mb = max(self._peak_rss_mb, rss_mb, _max_rss_mb())
+            health = {p: dict(h) for p, h in self._health.items()}
+            can_listen = health.get("input", {}).get("ok", True)
+            can_speak = health.get("output", {}).get("ok", True)
+            state = self._state
+            if state in ("listening", "thinking", "speaking") and not (can_listen and can_speak):
+                state = "deaf" if not can_listen else "mute"
             return {
-                "state": self._state,
+                "state": state,
+                "can_listen": can_listen,
+                "can_speak": can_speak,
+                "health": health,
                 "state_for_s": round(now - self._state_since, 1),
                 "pid": os.getpid(),
                 "uptime_s": round(now - self._started, 1),
@@ -176,6 +228,30 @@ def _ask(provider: Provider | None, empty: Any) -> Any:
         return {"error": f"{type(error).__name__}: {error}"}
 
 
+class Request(BaseModel):
+    """One request line: ``{"cmd": "...", ...}``; other keys are the command's arguments."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+    cmd: str
+
+
+def parse_request(line: bytes) -> dict[str, Any] | str:
+    """The request as a dict, or the error to answer. Parsed by pydantic's JSON parser, which
+    has a nesting limit: `json.loads` of "[" × 30000 raised RecursionError, a traceback and
+    no reply."""
+    try:
+        return Request.model_validate_json(line).model_dump()
+    except ValidationError as error:
+        first = error.errors()[0]
+        if first["type"] == "json_invalid":
+            if "recursion" in str(first.get("msg", "")).lower():
+                return "bad request: nested too deeply"
+            return "bad request: not a JSON line"
+        return 'bad request: expected {"cmd": "..."}'
+    except (RecursionError, ValueError):
+        return "bad request: not a JSON line"
+
+
 CommandHandler = Callable[[dict[str, Any]], Awaitable[dict[str, Any] | None]]
 
 
@@ -200,6 +276,11 @@ class StatusServer:
         self._snapshot_timeout_s = snapshot_timeout_s
         self._handlers: dict[str, CommandHandler] = {}
         self._server: asyncio.Server | None = None
+        self._clients = 0
+        self._cap = MAX_CLIENTS
+        self._capped = False  # logged once per episode, not once per refused client
+        self._accept_failed = False
+        self._previous_handler: Any = None
 
     def register(self, cmd: str, handler: CommandHandler) -> None:
         """Wire a state-changing command (e.g. "reset-session", "reload") to the daemon."""
@@ -208,7 +289,10 @@ class StatusServer:
         self._handlers[cmd] = handler
 
     async def start(self) -> None:
-        _make_runtime_dir(self.path.parent)
+        refused = rundir.ensure_private(self.path.parent)
+        if refused:
+            raise StatusServerError(f"refusing runtime directory: {refused} (remove it or set "
+                                    "paths.runtime_dir)")
         await self._refuse_if_served()
         old_umask = os.umask(0o117)  # the socket is born 0660: no window with wider access
         try:
@@ -224,8 +308,29 @@ class StatusServer:
             self._allowed_gids = frozenset({self.path.stat().st_gid})
         log.info("event=status_socket path=%s mode=0660 gids=%s", self.path,
                  ",".join(map(str, sorted(self._allowed_gids))))
+        self._cap = client_cap()
+        loop = asyncio.get_running_loop()
+        self._previous_handler = loop.get_exception_handler()
+        loop.set_exception_handler(self._loop_error)
+
+    def _loop_error(self, loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        """asyncio logs a failed accept() (EMFILE) with a traceback, again and again: one line
+        per episode instead; everything else goes where it went before."""
+        error = context.get("exception")
+        if isinstance(error, OSError) and error.errno in (errno.EMFILE, errno.ENFILE):
+            if not self._accept_failed:
+                self._accept_failed = True
+                log.error("event=status_accept_failed error=%s fd_limit=%d", error.strerror,
+                          resource.getrlimit(resource.RLIMIT_NOFILE)[0])
+            return
+        if self._previous_handler is not None:
+            self._previous_handler(loop, context)
+        else:
+            loop.default_exception_handler(context)
 
     async def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):
+            asyncio.get_running_loop().set_exception_handler(self._previous_handler)
         if self._server is not None:
             self._server.close()
             with contextlib.suppress(Exception):
@@ -258,6 +363,26 @@ class StatusServer:
         raise StatusServerError(f"another kiosk daemon already serves {self.path}")
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        if self._clients >= self._cap:
+            if not self._capped:
+                self._capped = True
+                log.warning("event=status_clients_capped limit=%d", self._cap)
+            with contextlib.suppress(Exception):
+                writer.write(b'{"error": "too many status clients; try again"}\n')
+                writer.close()
+                await writer.wait_closed()  # retrieves a broken pipe: no "never retrieved"
+            return
+        self._clients += 1
+        try:
+            await self._serve_one(reader, writer)
+        except Exception as error:  # a client must never cost a traceback
+            log.error("event=status_client_error error=%s", (str(error).splitlines()
+                                                               or [type(error).__name__])[0])
+        finally:
+            self._clients -= 1
+
+    async def _serve_one(self, reader: asyncio.StreamReader,
+                         writer: asyncio.StreamWriter) -> None:
         try:
             try:
                 line = await asyncio.wait_for(reader.readline(), self._idle_timeout_s)
@@ -272,6 +397,10 @@ class StatusServer:
                 response = await self._respond(line, writer)
             writer.write(json.dumps(response, ensure_ascii=False, default=str).encode() + b"\n")
             await writer.drain()
+            if "error" not in response and (self._capped or self._accept_failed):
+                # a real request answered: the flood is over, the next one is logged again
+                self._capped = self._accept_failed = False
+                log.info("event=status_clients_normal")
         except (ConnectionError, BrokenPipeError):
             pass
         finally:
@@ -280,12 +409,10 @@ class StatusServer:
                 await writer.wait_closed()
 
     async def _respond(self, line: bytes, writer: asyncio.StreamWriter) -> dict[str, Any]:
-        try:
-            request = json.loads(line)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            return {"error": "bad request: not a JSON line"}
-        if not isinstance(request, dict) or not isinstance(request.get("cmd"), str):
-            return {"error": 'bad request: expected {"cmd": "..."}'}
+        parsed = parse_request(line)
+        if isinstance(parsed, str):
+            return {"error": parsed}
+        request = parsed
         cmd = request["cmd"]
         if cmd == STATUS_CMD:
             return await self._snapshot()
@@ -322,12 +449,30 @@ class StatusServer:
         return bool(gids & _peer_groups(pid, uid, gid))
 
 
-def _make_runtime_dir(directory: Path) -> None:
-    if directory.is_dir():
-        return
-    directory.mkdir(mode=0o750, parents=True, exist_ok=True)
-    os.chmod(directory, 0o750)  # mkdir's mode is reduced by the umask
-    log.info("event=runtime_dir_created path=%s mode=0750", directory)
+def _open_fds() -> int:
+    try:
+        return len(os.listdir("/proc/self/fd"))
+    except OSError:
+        return 0
+
+
+def client_cap() -> int:
+    """``MAX_CLIENTS``, or fewer when the descriptor limit leaves less room: half of what is
+    left, so the models and the audio devices can still open files."""
+    soft = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+    if soft == resource.RLIM_INFINITY:
+        return MAX_CLIENTS
+    return max(1, min(MAX_CLIENTS, (soft - _open_fds()) // 2))
+
+
+def raise_fd_limit() -> None:
+    """Soft RLIMIT_NOFILE up to the hard limit (systemd: 1024 soft, 524288 hard); asyncio uses
+    epoll, so the old select() reason for a low soft limit does not apply."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 65536
+    if soft < wanted:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (min(wanted, 65536), hard))
 
 
 def _peer_credentials(writer: asyncio.StreamWriter) -> tuple[int, int, int]:
@@ -361,14 +506,20 @@ def group_name(gid: int) -> str:
 def request(path: str | Path, payload: dict[str, Any], timeout_s: float = 2.0) -> dict[str, Any]:
     """Send one JSON request to the daemon and return its JSON answer (blocking)."""
     path = Path(path)
+    refused = rundir.distrust_socket(path)
+    if refused:
+        raise StatusUnavailable(f"not trusting the status socket {path}: {refused}")
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as sock:
         sock.settimeout(timeout_s)
         try:
             sock.connect(str(path))
             sock.sendall(json.dumps(payload).encode() + b"\n")
             data = _read_line(sock)
-        except (FileNotFoundError, ConnectionRefusedError):
+        except FileNotFoundError:
             raise StatusUnavailable(f"daemon is not running (no socket at {path})") from None
+        except ConnectionRefusedError:
+            raise StatusUnavailable(f"daemon is not running (stale socket at {path}: it "
+                                    "stopped without removing it, e.g. killed)") from None
         except PermissionError:
             raise StatusUnavailable(
                 f"permission denied on {path}: add your user to the kiosk group") from None

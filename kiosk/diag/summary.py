@@ -57,6 +57,24 @@ def _errors(counts: dict[str, int], last: dict[str, Any] | None) -> list[str]:
     return lines
 
 
+HEALTH_WORD = {"input": "DEAF: cannot listen", "output": "MUTE: cannot speak"}
+
+
+def _health(snap: dict[str, Any]) -> list[str]:
+    """One loud line per part that does not work: read first by an operator over SSH."""
+    lines = []
+    for part, entry in sorted((snap.get("health") or {}).items()):
+        if isinstance(entry, dict) and not entry.get("ok", True):
+            lines.append(f"{HEALTH_WORD.get(part, part)} since {_clock(entry.get('since'))}: "
+                         f"{entry.get('detail') or '?'}")
+    return lines
+
+
+def healthy(snap: dict[str, Any]) -> bool:
+    """The daemon can both listen and speak (`kiosk status` exits 1 otherwise)."""
+    return snap.get("can_listen", True) is not False and snap.get("can_speak", True) is not False
+
+
 def format_status(snap: dict[str, Any], turns: int = 5) -> str:
     """The snapshot from ``query_status`` as text (state, memory, models, turns, errors)."""
     rss, peak, budget = snap.get("rss_mb", 0), snap.get("peak_rss_mb", 0), snap.get("budget_mb")
@@ -73,6 +91,7 @@ def format_status(snap: dict[str, Any], turns: int = 5) -> str:
         lines.append("audio: " + ", ".join(f"{k} {v}" for k, v in audio.items()))
     elif audio is not None:
         lines.append(f"audio: {audio}")
+    lines += _health(snap)
     lines += _turns(snap.get("last_turns") or [], turns)
     lines += _errors(snap.get("error_counts") or {}, snap.get("last_error"))
     if snap.get("log_records_dropped"):

@@ -24,11 +24,12 @@ from pathlib import Path
 
 from kiosk.config import Config, LlmConfig
 from kiosk.dialog.compute import ComputeThread
+from kiosk.dialog.ggufcheck import check_gguf_file
 from kiosk.errors import ModelError
+from kiosk.modelstore import verify_model_file
 
 log = logging.getLogger(__name__)
 
-GGUF_MAGIC = b"GGUF"
 YIELD_POLL_S = 0.005
 
 
@@ -56,13 +57,52 @@ def _model_params(use_extra_bufts: bool) -> Iterator[None]:
         llama_module.llama_cpp.llama_model_default_params = original
 
 
-def check_gguf(path: Path, what: str = "model") -> None:
-    """Fail early, in one line, on a missing or obviously corrupt GGUF file."""
-    if not path.is_file():
-        raise ModelError(f"LLM {what} not found: {path} (run `kiosk models fetch`)")
-    with path.open("rb") as handle:
-        if handle.read(4) != GGUF_MAGIC:
-            raise ModelError(f"LLM {what} is not a GGUF file: {path}")
+_LLAMA_LEVELS = {0: logging.CRITICAL, 1: logging.INFO, 2: logging.WARNING, 3: logging.ERROR,
+                 4: logging.DEBUG}
+_llama_log = logging.getLogger("kiosk.llama")
+_llama_callback = None  # kept: ctypes frees a callback nobody references
+_llama_pending = {"text": "", "level": logging.DEBUG}
+
+
+def route_llama_logs() -> None:
+    """llama.cpp's own log lines into our logging, one line per message: debug, and info for
+    what it calls errors (seen with -v). A real failure reaches us as an exception anyway.
+
+    Why: llama-cpp-python's callback printed lines straight to stderr whatever the log level
+    (`llama_kv_cache_iswa: using full-size SWA cache ...` on every command), so a "one-line
+    error" was two lines and the journal got text that was no event."""
+    global _llama_callback
+    if _llama_callback is not None:
+        return
+    import ctypes
+
+    import llama_cpp
+    import llama_cpp._logger  # installs its callback first; ours replaces it
+
+    @llama_cpp.llama_log_callback
+    def callback(level: int, text: bytes, _user: ctypes.c_void_p) -> None:
+        if level != 5:  # 5 = continuation of the previous message
+            _llama_pending["level"] = _LLAMA_LEVELS.get(level, logging.DEBUG)
+        _llama_pending["text"] += text.decode("utf-8", errors="replace")
+        if _llama_pending["text"].endswith("\n"):
+            line = " ".join(_llama_pending["text"].split())
+            _llama_pending["text"] = ""
+            if line:
+                severe = _llama_pending["level"] >= logging.ERROR
+                _llama_log.log(logging.INFO if severe else logging.DEBUG,
+                               "event=llama_log text=%s", line[:500])
+
+    llama_cpp.llama_log_set(callback, ctypes.c_void_p(0))
+    _llama_callback = callback
+
+
+def check_gguf(path: Path, what: str = "model", models_dir: Path | None = None) -> None:
+    """Fail early, in one line, on a missing, truncated or corrupt GGUF file (llama.cpp would
+    read past the end of a truncated one and crash the process), and on one whose size or
+    sha256 differs from the manifest."""
+    check_gguf_file(path, what)
+    if models_dir is not None:
+        verify_model_file(path, models_dir)
 
 
 def usable_cores() -> int:
@@ -86,6 +126,7 @@ class LanguageModel:
     def __init__(self, config: Config) -> None:
         self._config = config.llm
         self._path = config.model_path(config.llm.model)
+        self._models_dir = config.resolve(config.paths.models_dir)
         self._lora = config.resolve(config.llm.lora) if config.llm.lora else None  # "" = none
         if self._lora is not None and not self._lora.exists():
             self._lora = config.model_path(config.llm.lora)
@@ -114,6 +155,13 @@ class LanguageModel:
     def loaded(self) -> bool:
         return self._llama is not None
 
+    def verify(self) -> None:
+        """The model and adapter files whole (``ModelError``, exit 4): called at start-up, so a
+        corrupt file stops the command with one line instead of degrading every answer."""
+        check_gguf(self._path, models_dir=self._models_dir)
+        if self._lora is not None:
+            check_gguf(self._lora, "adapter", self._models_dir)
+
     def load(self) -> None:
         self.compute.call(self._load)
 
@@ -121,10 +169,10 @@ class LanguageModel:
         with self._load_lock:
             if self._llama is not None:
                 return
-            check_gguf(self._path)
-            if self._lora is not None:
-                check_gguf(self._lora, "adapter")
+            self.verify()
             from llama_cpp import Llama
+
+            route_llama_logs()
 
             started = time.perf_counter()
             try:

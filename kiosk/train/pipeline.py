@@ -175,4 +175,11 @@ def write_report(cfg: TrainConfig) -> Path:
                 shutil.copy2(cfg.path(name), target / (f"{cfg.name}.gguf" if name == LORA_FILE
                                                        else name))
         log.info("event=published dir=%s", target)
+        adapter = target / f"{cfg.name}.gguf"
+        if adapter.is_file():  # the kiosk refuses an adapter whose manifest hash differs
+            from kiosk.modelstore import sha256_of
+
+            log.warning("event=adapter_published path=%s size=%d sha256=%s note=update its "
+                        "entry in models/manifest.toml if it has one", adapter,
+                        adapter.stat().st_size, sha256_of(adapter))
     return cfg.path("report.md")
