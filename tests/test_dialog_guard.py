@@ -150,3 +150,12 @@ def test_the_knowledge_bases_own_answers_pass_the_guard() -> None:
                 if not verdict.ok:
                     failures.append((place.code, intent.value, lang, verdict.reason))
     assert len(failures) <= 0.01 * total, failures
+
+
+def test_one_said_as_a_word_states_the_fact() -> None:
+    """Hardening item 15: "about a minute" was completed with "about 1 minute" as well."""
+    required = guard.Requirements(numbers=frozenset({"1"}))
+    finder = guard.MentionFinder([])
+    assert guard.missing("Hanyang Plaza is about a minute on foot.", required, finder) == []
+    assert guard.missing("한양플라자까지 걸어서 한 분 걸려요.", required, finder) == []
+    assert guard.missing("Hanyang Plaza is close.", required, finder) == ["number:1"]

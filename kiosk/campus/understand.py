@@ -646,9 +646,10 @@ def _has_content(clause: str) -> bool:
         if word.isascii():
             if word not in retrieval.lx.EN_FILLER and word not in _CLAIM_FILLER_EN:
                 return True
-        elif not _CLAIM_ENDING_KO.fullmatch(retrieval.strip_particle(word)) and not (
-                retrieval.strip_particle(word) in retrieval.lx.KO_FILLER):
-            return True
+        else:
+            stem = retrieval.strip_particle(word)
+            if not _CLAIM_ENDING_KO.fullmatch(stem) and stem not in retrieval.lx.KO_FILLER:
+                return True
     return False
 
 

@@ -34,6 +34,7 @@ from kiosk.dialog import guard
 from kiosk.dialog.examples import ExampleBank
 from kiosk.dialog.history import Session, SessionStore, Turn
 from kiosk.dialog.llm import LanguageModel
+from kiosk.dialog.prefetch import Prefetch
 from kiosk.dialog.prompt import INSTRUCTIONS, STOP, build_prompt
 from kiosk.dialog.sentences import SentenceBuffer, looks_finished, split_sentences
 from kiosk.errors import KioskError, one_line
@@ -42,6 +43,7 @@ log = logging.getLogger(__name__)
 
 Source = Literal["llm", "template", "refusal"]
 SentenceSink = Callable[[str], None]
+_POLL_S = 0.05  # how often a wait for the model's next token looks at deadline and barge-in
 SLOWER_PACE = 1.35  # length-scale factor for "slower please" (Piper's 1.0 is brisk for a kiosk)
 
 
@@ -278,19 +280,33 @@ class DialogEngine:
         started = time.perf_counter()
         buffer = SentenceBuffer()
         deadline = started + self._config.llm.first_sentence_timeout_s
+        # Read on a worker thread: the deadline holds even when no token comes at all (a
+        # stalled llama.cpp kept the KB answer waiting for its first token before).
+        feed = Prefetch(self.llm.stream(prompt, STOP, yield_to=yield_to))
         try:
-            for piece in self.llm.stream(prompt, STOP, yield_to=yield_to):
-                timings.setdefault("llm_first_token", (time.perf_counter() - started) * 1000)
-                if not reply.accept(buffer.feed(piece)) or (cancel and cancel.is_set()):
+            while True:
+                if cancel and cancel.is_set():
                     break
-                if not reply.spoken and time.perf_counter() > deadline:
+                left = deadline - time.perf_counter()
+                if not reply.spoken and left <= 0:
                     failure = "slow"
                     break
-            else:  # an unfinished last fragment is dropped; finish() adds what it lacked
-                reply.accept(s for s in buffer.flush() if looks_finished(s))
+                kind, value = feed.next(min(left, _POLL_S) if not reply.spoken else _POLL_S)
+                if kind == "wait":
+                    continue
+                if kind == "error":
+                    raise value  # type: ignore[misc]
+                if kind == "done":  # an unfinished last fragment is dropped; finish() adds
+                    reply.accept(s for s in buffer.flush() if looks_finished(s))
+                    break
+                timings.setdefault("llm_first_token", (time.perf_counter() - started) * 1000)
+                if not reply.accept(buffer.feed(str(value))):
+                    break
         except (KioskError, RuntimeError, ValueError, OSError) as error:
             log.error("event=llm_error error=%s", one_line(error))
             failure = "llm-error"
+        finally:
+            feed.close()
         timings["llm"] = (time.perf_counter() - started) * 1000
         if reply.spoken:  # already handed on to be spoken: that is the reply
             if not (cancel and cancel.is_set()):

@@ -230,10 +230,16 @@ def leaks_instructions(reply: str, instructions: str, words: int = 4) -> bool:
     return any(" ".join(said[i:i + words]) in source for i in range(len(said) - words + 1))
 
 
+# "about a minute", "한 층": the number one said as a word states the fact (the KB sentence
+# added for a "missing" 1 said the walk time twice: "about a minute … about 1 minute").
+_ONE_SAID = re.compile(r"\b(a|an|one) (minute|floor|storey|story)\b|(?<![가-힣])(한|일) ?(분|층)")
+
+
 def missing(text: str, required: Requirements, mentions: MentionFinder) -> list[str]:
     """The required facts `text` does not state, as "number:6", "place:501", "word:rooms"."""
     compact = _fold(text).replace(" ", "")
-    return ([f"number:{n}" for n in sorted(required.numbers - set(NUMBER.findall(text)))]
+    stated = set(NUMBER.findall(_ONE_SAID.sub(" 1 ", text)))
+    return ([f"number:{n}" for n in sorted(required.numbers - stated)]
             + [f"place:{p}" for p in sorted(required.places - mentions.codes(text))]
             + [f"word:{w}" for w in sorted(required.words)
                if _fold(w).replace(" ", "") not in compact])
