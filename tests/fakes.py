@@ -46,7 +46,7 @@ class FakeAsr:
 
 
 class FakeTts:
-    def synthesize(self, text: str, lang: str) -> SpeechAudio:
+    def synthesize(self, text: str, lang: str, pace: float = 1.0) -> SpeechAudio:
         return SpeechAudio(np.full(16000, 0.1, np.float32), 16000, text, lang)  # type: ignore[arg-type]
 
     def active_korean_voice(self) -> str:
@@ -74,7 +74,7 @@ class FakeEngine:
         self.sessions = _Sessions()
 
     def answer(self, text: str, session: str, on_sentence: Callable[[str], None] | None = None,
-               cancel: threading.Event | None = None, *_args: Any) -> Reply:
+               cancel: threading.Event | None = None, *_args: Any, **_kwargs: Any) -> Reply:
         self.started.set()
         if self.block:
             assert cancel is not None

@@ -153,12 +153,12 @@ def test_an_error_in_one_turn_does_not_end_the_loop(template_models: daemon.Mode
     broken = models.tts.synthesize
     calls = {"n": 0}
 
-    def fail_first(text: str, lang: str):  # type: ignore[no-untyped-def]
+    def fail_first(text: str, lang: str, pace: float = 1.0):  # type: ignore[no-untyped-def]
         calls["n"] += 1
         if calls["n"] == 1:
             from kiosk.errors import ModelError
             raise ModelError("model error: cannot load TTS voice (file vanished)")
-        return broken(text, lang)
+        return broken(text, lang, pace)
 
     models.tts.synthesize = fail_first  # type: ignore[method-assign]
     try:
