@@ -38,7 +38,7 @@ _REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 _HALLUCINATIONS = frozenset(
     {
         "thank you", "thank you very much", "thanks for watching", "thank you for watching",
-        "please subscribe", "bye", "you", "subtitles by the amaraorg community",
+        "please subscribe", "bye", "you", "the", "subtitles by the amaraorg community",
         "시청해주셔서 감사합니다", "시청해 주셔서 감사합니다", "감사합니다", "구독과 좋아요",
         "mbc 뉴스", "mbc 뉴스 이덕영입니다", "kbs 뉴스", "sbs 뉴스", "다음 영상에서 만나요",
     }
@@ -69,13 +69,39 @@ def looks_recited(text: str, prompt: str, audio_s: float) -> bool:
     People say 2-4 words a second; a bare place name ("퓨전테크", "Hanyang Plaza") fills a
     second or so. Only prompt words at more than 1.5 s per word suggests Whisper copied its
     prompt. The caller only decodes again (without the prompt) on this, so a visitor who did
-    say just a long name loses nothing but ~0.1 s.
+    say just a long name loses nothing but ~0.1 s. Two or more prompt names as a comma list
+    are recited whatever the length: nobody asks in a list of names.
     """
+    items = [_normalise(item) for item in text.split(",") if _normalise(item)]
+    names = {_normalise(name) for name in prompt.split(",")}
+    if len(items) >= 2 and all(item in names for item in items):
+        return True  # "Aeji Gate, Hanyang Plaza, Paiknam Library,": the prompt's list itself
     words = _normalise(text).split()
     if not words or audio_s < _RECITED_MIN_AUDIO_S:
         return False
     prompt_words = set(_normalise(prompt).split())
     return set(words) <= prompt_words and audio_s / len(words) > _RECITED_S_PER_WORD
+
+
+_PROMPT_CHARS = 600
+"""Whisper keeps at most 223 prompt tokens; 600 characters of names stay within that."""
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def prompt_for(hotwords: str | None, lang: Lang) -> str | None:
+    """The comma-separated campus names of ``lang`` only: Hangul names for Korean, the others
+    for English.
+
+    Why: with both languages in the prompt Whisper copied English names into Korean speech
+    ("신소재공학관, Materials Science and Technology Building,") and the answer came back in
+    English; plain Whisper wrote Hangul only. The language is detected before the prompt is
+    used, so each language gets its own names.
+    """
+    if not hotwords:
+        return None
+    names = [n.strip() for n in hotwords.split(",") if n.strip()]
+    kept = [n for n in names if bool(_HANGUL.search(n)) == (lang == "ko")]
+    return ", ".join(kept)[:_PROMPT_CHARS] or None
 
 
 def _compression_ratio(text: str) -> float:
@@ -157,6 +183,7 @@ class Transcriber:
                               asr_ms=0.0, no_speech_prob=1.0)
         encoded = self._encode(audio)
         lang = language or self._pick_language(encoded)
+        hotwords = prompt_for(hotwords, lang)
         text, no_speech, logprob = self._decode(encoded, lang, hotwords)
         if hotwords and looks_recited(text, hotwords, audio_s):
             # A few campus names for seconds of speech: Whisper read its prompt instead of
