@@ -34,6 +34,9 @@ _MAX_TOKENS = 500          # the model's context is 512 tokens with the two pads
 _CHUNK_CHARS = 120         # phonemes per call: about 5 s of speech
 _TRIM_LEVEL = 0.01
 _TRIM_PAD_S = 0.03
+WARM_TEXT = ("한양대역 2번 출구인 애지문에서 정면 건물번호 102번인 본관 오른쪽 길을 따라 "
+             "올라가면 건물번호 203번인 과학기술관 우측에 위치해요.")
+"""A long clause (up to ``_CHUNK_CHARS`` phonemes) that grows the arena to its full size."""
 _SENTENCE_END = re.compile(r"(?<=[.?!])\s+")
 
 

@@ -68,6 +68,26 @@ class Speaker:
                 self._voices[code] = (self._load_kokoro(name) if kokoro.is_kokoro(name)
                                       else self._load_voice(code, name))
 
+    def voice_files(self) -> list[Path]:
+        """The model files of every configured voice (the governor budgets from their sizes)."""
+        files: list[Path] = []
+        for name in self._cfg.voices.values():
+            if kokoro.is_kokoro(name):
+                files.append(kokoro.model_files(
+                    self._config.resolve(self._config.paths.models_dir))[0])
+            elif name:
+                files.append(self._config.model_path(name))
+        return files
+
+    def warm(self, english: str) -> None:
+        """Run every loaded voice once; Kokoro on its longest clause, so its memory arena has
+        grown to its full size before the first visitor (it stays flat from then on).
+        Calls the class's own ``synthesize``: the governor wraps the instance's, and warming
+        runs inside its load."""
+        Speaker.synthesize(self, english, "en")
+        if self.active_korean_voice().startswith(kokoro.PREFIX):
+            Speaker.synthesize(self, kokoro.WARM_TEXT, "ko")
+
     def unload(self) -> None:
         """Drop every loaded voice (they are reloaded on the next ``synthesize``)."""
         if self._voices:
