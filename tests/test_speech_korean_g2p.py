@@ -36,7 +36,7 @@ def test_native_numbers_only_before_native_counters() -> None:
     ("한양사이버대학교 2관", "한양사이버대학교 이관"),
     ("IT/BT관", "아이티 비티관"),
     ("ROTC", "알오티씨"),
-    ("한양플라자(105번)는 가까워요.", "백 오번 한양플라자는 가까워요."),
+    ("역사관(101번)까지는 가까워요.", "역사관 백 일번까지는 가까워요."),
     ("1.5km", "일점오 킬로미터"),
 ])
 def test_normalise_numbers_codes_and_letters(text: str, said: str) -> None:
