@@ -6,9 +6,10 @@
    tensification. Applied inside a word (eojeol), as the rules are written.
 2. ``to_phonemes``: that Hangul as IPA over Kokoro's vocabulary, with what a Japanese-trained
    voice needs to sound Korean (measured by Whisper round trip, docs/korean-voice.md): ㅓ as
-   ɔ (ʌ is read as the English "strut" vowel: 걸어서 came out 칼아서), plain stops and ㅈ voiced
-   between voiced sounds (ɡ d b ʥ), y-glides dropped after ʨ/ʥ/ɕ (져 → ʥɔ), ㅅ before i/y
-   as ɕ, ㄹ as ɾ between vowels and l in a coda, aspirates with ʰ.
+   ɔ (ʌ is read as the English "strut" vowel: 걸어서 came out 칼아서), plain stops voiced
+   between voiced sounds inside a word (ɡ d b; across a space they made 본관 "몽관"), ㅈ kept
+   ʨ (voiced ʥ made 애지문에서 "애짐을 해서"), y-glides dropped after ʨ/ɕ (져 → ʨɔ), ㅅ
+   before i/y as ɕ, ㄹ as ɾ between vowels and l in a coda, aspirates with ʰ.
 
 Kokoro was never trained on Korean; its phoneme set is shared across its languages, which is
 what makes this work at all.
@@ -170,7 +171,7 @@ def pronounce(text: str) -> str:
 _ONSET_IPA = {"ㄱ": "k", "ㄲ": "k", "ㄴ": "n", "ㄷ": "t", "ㄸ": "t", "ㄹ": "ɾ", "ㅁ": "m",
               "ㅂ": "p", "ㅃ": "p", "ㅅ": "s", "ㅆ": "s", "ㅇ": "", "ㅈ": "ʨ", "ㅉ": "ʨ",
               "ㅊ": "ʨʰ", "ㅋ": "kʰ", "ㅌ": "tʰ", "ㅍ": "pʰ", "ㅎ": "h"}
-_VOICED = {"ㄱ": "ɡ", "ㄷ": "d", "ㅂ": "b", "ㅈ": "ʥ"}
+_VOICED = {"ㄱ": "ɡ", "ㄷ": "d", "ㅂ": "b"}  # ㅈ stays ʨ: voiced ʥ made 애지문에서 "애짐을 해서"
 _CODA_IPA = {"": "", "ㄱ": "k", "ㄴ": "n", "ㄷ": "t", "ㄹ": "l", "ㅁ": "m", "ㅂ": "p", "ㅇ": "ŋ"}
 _VOWEL_IPA = {"ㅏ": "a", "ㅐ": "e", "ㅑ": "ja", "ㅒ": "je", "ㅓ": "ɔ", "ㅔ": "e", "ㅕ": "jɔ",
               "ㅖ": "je", "ㅗ": "o", "ㅘ": "wa", "ㅙ": "we", "ㅚ": "we", "ㅛ": "jo", "ㅜ": "u",
