@@ -147,11 +147,12 @@ class DialogConfig(Section):
 
 class TtsConfig(Section):
     voices: dict[Lang, SafeName] = Field(
-        default_factory=lambda: {"en": "en_US-joe-medium.onnx", "ko": ""}
+        default_factory=lambda: {"en": "en_US-joe-medium.onnx", "ko": "kokoro:jm_kumo"}
     )
     ko_fallback: Literal["english", "romanized", "espeak", "none"] = "english"
     length_scale: Annotated[float, Field(gt=0.3, le=3)] = 1.0
     sentence_silence_ms: Annotated[int, Field(ge=0, le=2000)] = 200
+    threads: Annotated[int, Field(ge=1, le=64)] = 2  # Kokoro's onnxruntime threads
 
     @field_validator("voices")
     @classmethod

@@ -101,13 +101,13 @@ class Models:
             warm=lambda: transcribe(_WARM_NOISE)))
         self.asr.transcribe = gov.while_held("asr", transcribe)  # type: ignore[method-assign]
 
-        voices = [cfg.model_path(v) for v in cfg.tts.voices.values() if v]
+        voices = self.tts.voice_files()
         synthesize = self.tts.synthesize
         gov.register(ModelSlot(
             "tts", ",".join(v.name for v in voices), self.tts.load, self.tts.unload,
             lambda: self.tts.loaded,
             estimate_mb=sum(manifest_mb(v, models_dir) for v in voices) * FOOTPRINT_FACTOR["tts"],
-            warm=lambda: synthesize(_WARM_SENTENCE, "en"),
+            warm=lambda: self.tts.warm(_WARM_SENTENCE),
             info=lambda: {"korean": self.tts.active_korean_voice()}))
         self.tts.synthesize = gov.while_held("tts", synthesize)  # type: ignore[method-assign]
 

@@ -355,6 +355,7 @@ def _heard_part(text: str, played_s: float, duration_s: float) -> str:
 
 
 def campus_hotwords(engine: DialogEngine) -> str:
-    """Place names that Whisper should prefer, both languages, kept short (prompt budget)."""
-    names = [p.name(lang) for p in engine.kb.places for lang in ("ko", "en")]
-    return ", ".join(dict.fromkeys(names))[:600]
+    """Place names that Whisper should prefer, Korean then English; the transcriber keeps
+    those of the language it hears, kept short (``asr.prompt_for``)."""
+    names = [p.name(lang) for lang in ("ko", "en") for p in engine.kb.places]
+    return ", ".join(dict.fromkeys(names))

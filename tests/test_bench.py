@@ -44,7 +44,7 @@ def test_bench_reports_every_stage(result: dict) -> None:
     assert llm["same_output"] is True  # same GGUF, prompt and greedy settings
     assert isinstance(llm["overhead"], float)
     assert result["tts"]["en"]["rtf"] > 0
-    assert result["tts"]["ko_fallback"]["voice"] not in ("", "none")  # a fallback spoke
+    assert result["tts"]["ko"]["voice"] == "kokoro:jm_kumo" and result["tts"]["ko"]["rtf"] > 0
 
 
 def test_bench_compares_streaming_and_sequential_on_the_same_turns(result: dict) -> None:

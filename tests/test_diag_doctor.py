@@ -201,3 +201,10 @@ def test_full_doctor_round_trip_and_dialog(config: Config, models_dir: Path,
         assert "English answer a Korean visitor hears" in ko_line
     assert statuses["dialog"] in ("OK", "WARN")
     assert code == (1 if "FAIL" in statuses.values() else 0)
+
+
+def test_kokoro_is_reported_as_the_korean_voice(config: Config) -> None:
+    check = doctor.check_korean_voice(with_section(config, "tts", voices={
+        "en": "e.onnx", "ko": "kokoro:jf_alpha"}))
+    assert check.status == "OK" and "Kokoro-82M voice jf_alpha" in check.detail
+    assert any(p.name == "kokoro-v1.0.int8.onnx" for p in doctor._configured_models(config))

@@ -82,7 +82,7 @@ def test_relative_paths_resolve_against_config_file(tmp_path: Path) -> None:
 def test_manifest_names_every_role() -> None:
     manifest = modelstore.load_manifest()
     roles = {m.role for m in manifest.models}
-    assert {"vad", "asr", "llm", "tts-en"} <= roles
+    assert {"vad", "asr", "llm", "tts-en", "tts-ko"} <= roles
 
 
 @pytest.fixture(scope="module")

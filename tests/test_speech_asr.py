@@ -159,3 +159,36 @@ def test_a_recited_prompt_is_decoded_again_without_it(transcriber, data_dir):
     audio = WavSource(data_dir / "how_long_to_paiknam_library.wav").samples
     result = transcriber.transcribe(audio, hotwords="퓨전테크센터, 퓨전테크, 한양플라자")
     assert result.lang == "en" and "library" in result.text.lower()
+
+
+def test_prompt_follows_the_language() -> None:
+    from kiosk.speech.asr import prompt_for
+
+    both = "애지문, 신소재공학관, Aeji Gate, Materials Science and Technology Building, IT/BT관"
+    assert prompt_for(both, "ko") == "애지문, 신소재공학관, IT/BT관"
+    assert prompt_for(both, "en") == "Aeji Gate, Materials Science and Technology Building"
+    assert prompt_for("", "ko") is None and prompt_for("애지문", "en") is None
+
+
+def test_korean_speech_gets_no_english_names(transcriber, config) -> None:
+    """Korean speech with the whole campus prompt (both languages): Hangul comes back, not the
+    English names of the prompt (it did: "신소재공학관, Materials Science and Technology")."""
+    import re
+
+    from kiosk.audio.wavio import resample
+    from kiosk.dialog.engine import DialogEngine
+    from kiosk.pipeline import campus_hotwords
+    from kiosk.speech import kokoro
+    from kiosk.speech.tts import Speaker
+
+    if not all(p.is_file() for p in kokoro.model_files(config.resolve(config.paths.models_dir))):
+        pytest.skip("Kokoro not fetched (run `kiosk models fetch`)")
+    no_llm = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    hotwords = campus_hotwords(DialogEngine(no_llm))
+    speaker = Speaker(config)
+    for question in ("신소재공학관 어디예요?", "한양플라자는 어디에 있어요?"):
+        speech = speaker.synthesize(question, "ko")
+        heard = transcriber.transcribe(resample(speech.samples, speech.rate_hz, 16000),
+                                       hotwords=hotwords)
+        assert heard.lang == "ko" and not re.search(r"[A-Za-z]", heard.text), heard.text
+    speaker.unload()

@@ -14,10 +14,12 @@ from kiosk.errors import KioskError
 pytestmark = pytest.mark.slow
 
 
-def test_the_set_loads_english_questions_with_an_answer() -> None:
+def test_the_set_loads_questions_with_an_answer_in_both_languages() -> None:
     questions = spoken_eval.load_questions(spoken_eval.VISITOR_SET)
-    assert len(questions) > 90
-    assert all(q.lang == "en" and (q.code or q.kind == "refuse") for q in questions)
+    assert sum(q.lang == "en" for q in questions) > 90
+    assert sum(q.lang == "ko" for q in questions) >= 60
+    assert all(q.code or q.kind == "refuse" for q in questions)
+    assert {spoken_eval.voice_lang(v) for v in spoken_eval.available_voices()} == {"en", "ko"}
 
 
 def test_a_broken_line_is_one_clear_error(tmp_path: Path) -> None:
@@ -50,3 +52,17 @@ def test_spoken_questions_find_their_place_and_never_a_wrong_one(config: Config,
     summary = spoken_eval.summarise(outcomes)[voice]
     assert summary["questions"] == 4 and summary["wrong"] == 0
     assert summary["right"] >= 3, spoken_eval.format_report(outcomes, 20.0)
+
+
+def test_korean_spoken_questions_are_answered_in_korean(config: Config) -> None:
+    """Two Kokoro voices speak Korean questions; the kiosk finds the place (or refuses) and
+    answers in Korean, never with a wrong place."""
+    picked = [q for q in spoken_eval.load_questions(spoken_eval.VISITOR_SET, langs=("ko",))
+              if q.code in ("501", "105")][:3]
+    outcomes = spoken_eval.evaluate_spoken(config, picked, list(spoken_eval.KOREAN_VOICES))
+    assert len(outcomes) == 2 * len(picked) == 6
+    summary = spoken_eval.summarise(outcomes)
+    report = spoken_eval.format_report(outcomes, 20.0)
+    assert all(counts["wrong"] == 0 for counts in summary.values()), report
+    assert all(o.answer_lang == "ko" for o in outcomes), report
+    assert sum(counts["right"] for counts in summary.values()) >= 4, report

@@ -1,11 +1,12 @@
 """Where spoken questions lead: visitor text → a voice → room noise → Whisper → the engine.
 
 `kiosk eval` scores answers to typed questions; this scores what the microphone side does to
-them, with two voices: Piper's joe (the kiosk's own voice) and espeak-ng's en-us (robotic, far
-from anything Whisper learnt on), at a given signal-to-noise ratio. English questions only: no
-Korean voice reachable here is understood by Whisper (README, "Korean voice"), so Korean speech
-cannot be simulated. A miss that refuses is a lost visitor; a wrong place sends one astray, so
-both are counted apart.
+them, at a given signal-to-noise ratio. English questions are spoken by Piper's joe (the
+kiosk's own voice) and espeak-ng's en-us (robotic, far from anything Whisper learnt on); Korean
+ones by two Kokoro voices through the kiosk's Korean pronunciation rules: jm_kumo (the kiosk's
+own Korean voice) and jf_alpha (a female voice it never answers with). A miss that refuses is
+a lost visitor; a wrong place sends one astray, so both are counted apart; and an answer in
+another language than the question's is counted too.
 """
 
 from __future__ import annotations
@@ -27,10 +28,12 @@ from kiosk.errors import KioskError
 from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import campus_hotwords
 from kiosk.speech.asr import Transcriber
+from kiosk.speech import kokoro
 from kiosk.speech.tts import Speaker, espeak
 
 VISITOR_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "visitor_questions.jsonl"
-Voice = Literal["piper", "espeak"]
+Voice = Literal["piper", "espeak", "kokoro:jm_kumo", "kokoro:jf_alpha"]
+KOREAN_VOICES: tuple[Voice, ...] = ("kokoro:jm_kumo", "kokoro:jf_alpha")
 
 
 class VisitorQuestion(BaseModel):
@@ -48,6 +51,7 @@ class SpokenOutcome:
     voice: str
     heard: str
     places: tuple[str, ...]
+    answer_lang: str = ""
 
     @property
     def verdict(self) -> Literal["right", "refused", "wrong"]:
@@ -60,9 +64,9 @@ class SpokenOutcome:
         return "right" if self.places[0] == self.question.code else "wrong"
 
 
-def load_questions(path: Path) -> list[VisitorQuestion]:
-    """English questions with a known answer (a place, or a refusal); ambiguous ones are left
-    out."""
+def load_questions(path: Path, langs: tuple[str, ...] = ("en", "ko")) -> list[VisitorQuestion]:
+    """Questions in ``langs`` with a known answer (a place, or a refusal); ambiguous ones are
+    left out."""
     out = []
     for number, line in numbered_lines(path):
         try:
@@ -70,21 +74,41 @@ def load_questions(path: Path) -> list[VisitorQuestion]:
         except ValidationError as error:
             raise KioskError(f"{path}:{number}: not a visitor question: "
                              f"{error.errors()[0]['msg']}") from error
-        if question.lang == "en" and (question.code or question.kind == "refuse"):
+        if question.lang in langs and (question.code or question.kind == "refuse"):
             out.append(question)
     return out
 
 
 def available_voices() -> list[Voice]:
-    return ["piper", "espeak"] if shutil.which("espeak-ng") else ["piper"]
+    """English: Piper, and espeak-ng where installed; Korean: the Kokoro voices."""
+    english: list[Voice] = ["piper", "espeak"] if shutil.which("espeak-ng") else ["piper"]
+    return [*english, *KOREAN_VOICES]
 
 
-def _speak(text: str, voice: Voice, speaker: Speaker) -> np.ndarray:
-    if voice == "piper":
-        speech = speaker.synthesize(text, "en")
-        return resample(speech.samples, speech.rate_hz, ASR_RATE_HZ)
-    samples, rate_hz = espeak(text, "en-us", words_per_minute=150)
-    return resample(samples, rate_hz, ASR_RATE_HZ)
+def voice_lang(voice: str) -> str:
+    return "ko" if kokoro.is_kokoro(voice) else "en"
+
+
+class _Voices:
+    """The voices the questions are spoken with, each loaded once."""
+
+    def __init__(self, config: Config) -> None:
+        self._config = config
+        self._speaker = Speaker(config)
+        self._kokoro: dict[str, kokoro.KokoroVoice] = {}
+
+    def speak(self, text: str, voice: str) -> np.ndarray:
+        if voice == "piper":
+            speech = self._speaker.synthesize(text, "en")
+            return resample(speech.samples, speech.rate_hz, ASR_RATE_HZ)
+        if voice == "espeak":
+            samples, rate_hz = espeak(text, "en-us", words_per_minute=150)
+            return resample(samples, rate_hz, ASR_RATE_HZ)
+        if voice not in self._kokoro:
+            self._kokoro[voice] = kokoro.KokoroVoice(
+                self._config.resolve(self._config.paths.models_dir), voice,
+                threads=self._config.tts.threads)
+        return resample(self._kokoro[voice].synthesize(text), kokoro.RATE_HZ, ASR_RATE_HZ)
 
 
 def _with_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> np.ndarray:
@@ -95,46 +119,54 @@ def _with_noise(audio: np.ndarray, snr_db: float, rng: np.random.Generator) -> n
 
 def evaluate_spoken(config: Config, questions: list[VisitorQuestion], voices: list[Voice],
                     snr_db: float = 20.0, seed: int = 0) -> list[SpokenOutcome]:
-    """Every question in every voice, through Whisper and the engine (KB answers only: the
-    place is decided before the model would run)."""
+    """Every question in every voice of its language, through Whisper (language detected,
+    campus prompt, as in the kiosk) and the engine (KB answers only: the place is decided
+    before the model would run)."""
     no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
     engine = DialogEngine(no_model)
     hotwords = campus_hotwords(engine)
-    speaker, asr = Speaker(config), Transcriber(config)
+    speakers, asr = _Voices(config), Transcriber(config)
     rng = np.random.default_rng(seed)
     outcomes = []
     for voice in voices:
         for number, question in enumerate(questions):
-            audio = _with_noise(_speak(question.text, voice, speaker), snr_db, rng)
+            if question.lang != voice_lang(voice):
+                continue
+            audio = _with_noise(speakers.speak(question.text, voice), snr_db, rng)
             heard = asr.transcribe(audio, hotwords=hotwords).text
             session = f"{voice}-{question.session or number}"
             reply = engine.answer(heard, session)
-            outcomes.append(SpokenOutcome(question, voice, heard, reply.places))
+            outcomes.append(SpokenOutcome(question, voice, heard, reply.places, reply.lang))
     return outcomes
 
 
 def summarise(outcomes: list[SpokenOutcome]) -> dict[str, dict[str, int]]:
-    """Per voice: how many questions, and how many right, refused and wrong."""
+    """Per voice: how many questions; how many right, refused and wrong; and how many were
+    answered in the question's language."""
     summary: dict[str, dict[str, int]] = {}
     for outcome in outcomes:
         counts = summary.setdefault(outcome.voice, {"questions": 0, "right": 0, "refused": 0,
-                                                    "wrong": 0})
+                                                    "wrong": 0, "same_language": 0})
         counts["questions"] += 1
         counts[outcome.verdict] += 1
+        counts["same_language"] += outcome.answer_lang == outcome.question.lang
     return summary
 
 
 def format_report(outcomes: list[SpokenOutcome], snr_db: float) -> str:
-    lines = [f"spoken visitor questions (English, noise at {snr_db:g} dB SNR, Whisper, KB answers)"]
+    lines = [f"spoken visitor questions (noise at {snr_db:g} dB SNR, Whisper, KB answers)"]
     for voice, counts in summarise(outcomes).items():
         n = counts["questions"]
-        lines.append(f"{voice:7} right {counts['right']}/{n} ({100 * counts['right'] / n:.0f} %), "
-                     f"no place {counts['refused']}, wrong place {counts['wrong']}")
+        lines.append(f"{voice_lang(voice)} {voice:15} right {counts['right']}/{n} "
+                     f"({100 * counts['right'] / n:.0f} %), no place {counts['refused']}, "
+                     f"wrong place {counts['wrong']}, answered in the question's language "
+                     f"{counts['same_language']}/{n}")
     for outcome in outcomes:
-        if outcome.verdict != "right":
+        if outcome.verdict != "right" or outcome.answer_lang != outcome.question.lang:
             lines.append(f"  {outcome.voice} {outcome.verdict}: {outcome.question.text!r} heard "
                          f"{outcome.heard!r} -> {','.join(outcome.places[:3]) or '-'} "
-                         f"(asked about {outcome.question.code or 'nothing'})")
+                         f"(asked about {outcome.question.code or 'nothing'}, answered in "
+                         f"{outcome.answer_lang or '-'})")
     return "\n".join(lines)
 
 

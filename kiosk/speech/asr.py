@@ -38,7 +38,7 @@ _REQUIRED_FILES = ("model.bin", "config.json", "tokenizer.json")
 _HALLUCINATIONS = frozenset(
     {
         "thank you", "thank you very much", "thanks for watching", "thank you for watching",
-        "please subscribe", "bye", "you", "subtitles by the amaraorg community",
+        "please subscribe", "bye", "you", "the", "subtitles by the amaraorg community",
         "시청해주셔서 감사합니다", "시청해 주셔서 감사합니다", "감사합니다", "구독과 좋아요",
         "mbc 뉴스", "mbc 뉴스 이덕영입니다", "kbs 뉴스", "sbs 뉴스", "다음 영상에서 만나요",
     }
@@ -49,6 +49,15 @@ what the visitor really said."""
 _PROMPT_ECHO_NO_SPEECH = 0.5
 """On silence Whisper tends to recite its prompt ("Aeji Gate, Hanyang Plaza, ..."): text made
 only of prompt words with at least this no-speech probability is dropped."""
+_LANG_SURE = 0.9
+"""Below this share of the allowed languages' probability, both languages are decoded."""
+_PRIMARY_BONUS = 0.2
+"""...and the first of ``asr.languages`` (Korean: most visitors) wins a near tie by this much
+mean log-prob: accented Korean "백남 어디예요" scored -1.19 in Korean, -1.09 as English gibberish."""
+
+
+def _weighed(logprob: float, lang: str, languages: list[Lang]) -> float:
+    return logprob + (_PRIMARY_BONUS if lang == languages[0] else 0.0)
 _NO_SPEECH_DROP = 0.6
 _LOW_LOGPROB = -1.0
 """Whisper's own rule: no-speech prob above 0.6 *and* mean log-prob below -1 means noise."""
@@ -69,13 +78,39 @@ def looks_recited(text: str, prompt: str, audio_s: float) -> bool:
     People say 2-4 words a second; a bare place name ("퓨전테크", "Hanyang Plaza") fills a
     second or so. Only prompt words at more than 1.5 s per word suggests Whisper copied its
     prompt. The caller only decodes again (without the prompt) on this, so a visitor who did
-    say just a long name loses nothing but ~0.1 s.
+    say just a long name loses nothing but ~0.1 s. Two or more prompt names as a comma list
+    are recited whatever the length: nobody asks in a list of names.
     """
+    items = [_normalise(item) for item in text.split(",") if _normalise(item)]
+    names = {_normalise(name) for name in prompt.split(",")}
+    if len(items) >= 2 and all(item in names for item in items):
+        return True  # "Aeji Gate, Hanyang Plaza, Paiknam Library,": the prompt's list itself
     words = _normalise(text).split()
     if not words or audio_s < _RECITED_MIN_AUDIO_S:
         return False
     prompt_words = set(_normalise(prompt).split())
     return set(words) <= prompt_words and audio_s / len(words) > _RECITED_S_PER_WORD
+
+
+_PROMPT_CHARS = 600
+"""Whisper keeps at most 223 prompt tokens; 600 characters of names stay within that."""
+_HANGUL = re.compile(r"[\uac00-\ud7a3]")
+
+
+def prompt_for(hotwords: str | None, lang: Lang) -> str | None:
+    """The comma-separated campus names of ``lang`` only: Hangul names for Korean, the others
+    for English.
+
+    Why: with both languages in the prompt Whisper copied English names into Korean speech
+    ("신소재공학관, Materials Science and Technology Building,") and the answer came back in
+    English; plain Whisper wrote Hangul only. The language is detected before the prompt is
+    used, so each language gets its own names.
+    """
+    if not hotwords:
+        return None
+    names = [n.strip() for n in hotwords.split(",") if n.strip()]
+    kept = [n for n in names if bool(_HANGUL.search(n)) == (lang == "ko")]
+    return ", ".join(kept)[:_PROMPT_CHARS] or None
 
 
 def _compression_ratio(text: str) -> float:
@@ -156,8 +191,23 @@ class Transcriber:
             return Transcript(text="", lang=language or self._cfg.languages[0], audio_s=audio_s,
                               asr_ms=0.0, no_speech_prob=1.0)
         encoded = self._encode(audio)
-        lang = language or self._pick_language(encoded)
-        text, no_speech, logprob = self._decode(encoded, lang, hotwords)
+        lang, sure = (language, 1.0) if language else self._pick_language(encoded)
+        prompt = prompt_for(hotwords, lang)
+        text, no_speech, logprob = self._decode(encoded, lang, prompt)
+        unsure = sure < _LANG_SURE
+        if unsure:
+            # Unsure which language: decode in the other one too and keep the likelier text.
+            # (Accented Korean "백남 어디예요" was detected as English and came back as
+            # "Fing-Nam-Odi-E-A-Y-O.", then answered in English.)
+            for other in [code for code in self._cfg.languages if code != lang]:
+                found = self._decode(encoded, other, prompt_for(hotwords, other))
+                log.info("event=asr_language_unsure first=%s p=%.2f logprob=%.2f "
+                         "other=%s logprob=%.2f", lang, sure, logprob, other, found[2])
+                if _weighed(found[2], other, self._cfg.languages) > _weighed(
+                        logprob, lang, self._cfg.languages):
+                    lang, prompt, (text, no_speech, logprob) = (
+                        other, prompt_for(hotwords, other), found)
+        hotwords = prompt
         if hotwords and looks_recited(text, hotwords, audio_s):
             # A few campus names for seconds of speech: Whisper read its prompt instead of
             # listening (seen once in 2500 soak turns: an English question heard as "퓨전테크,").
@@ -169,6 +219,9 @@ class Transcriber:
                 key=lambda found: found[1][2])
             hotwords = None
         reason = self._reject_reason(text, no_speech, logprob, hotwords or "")
+        if not reason and unsure and logprob <= _LOW_LOGPROB and \
+                no_speech >= _HALLUCINATION_NO_SPEECH:
+            reason = "unsure_noise"  # neither language fits and it may be no speech at all
         asr_ms = (time.perf_counter() - started) * 1000
         log.info(
             "event=asr lang=%s audio_s=%.2f asr_ms=%.0f no_speech=%.2f logprob=%.2f chars=%d "
@@ -200,19 +253,21 @@ class Transcriber:
         frames = self.window_s(len(audio) / ASR_RATE_HZ) * _FRAMES_PER_S
         return self._model.encode(pad_or_trim(features, frames))
 
-    def _pick_language(self, encoded: Any) -> Lang:
-        """Most probable language among ``asr.languages``, from the one encoder pass."""
+    def _pick_language(self, encoded: Any) -> tuple[Lang, float]:
+        """Most probable language among ``asr.languages``, from the one encoder pass, and its
+        share of their probability."""
         allowed = self._cfg.languages
         assert self._model is not None
         if len(allowed) == 1 or not self._model.model.is_multilingual:
-            return allowed[0]
+            return allowed[0], 1.0
         probs = {token[2:-2]: p for token, p in self._model.model.detect_language(encoded)[0]}
         best = max(allowed, key=lambda code: probs.get(code, 0.0))
+        share = probs.get(best, 0.0) / (sum(probs.get(code, 0.0) for code in allowed) or 1.0)
         log.debug(
             "event=asr_language best=%s %s",
             best, " ".join(f"p_{code}={probs.get(code, 0.0):.2f}" for code in allowed),
         )
-        return best
+        return best, share
 
     def _decode(self, encoded: Any, lang: Lang, hotwords: str | None) -> tuple[str, float, float]:
         """Greedy/beam decoding of one window → (text, no-speech prob, mean token log-prob)."""

@@ -1,11 +1,16 @@
-"""Text → speech with Piper voices (ONNX VITS), one voice per language, loaded lazily.
+"""Text → speech: Piper voices (ONNX VITS) and Kokoro for Korean, one voice per language,
+loaded lazily.
+
+``tts.voices.ko = "kokoro:jm_kumo"`` (the default) speaks Korean with Kokoro-82M and the
+kiosk's own Korean pronunciation rules (kiosk/speech/kokoro.py, docs/korean-voice.md); a path
+to a Piper ``.onnx`` voice plugs in a Piper Korean voice instead.
 
 Output is ``SpeechAudio``: float32 mono in [-1, 1] at the voice's rate (22050 Hz for the medium
 voices), one chunk per sentence joined with ``tts.sentence_silence_ms`` of silence. Callers that
 want to start speaking before a long answer is fully synthesised split it into sentences
 (``kiosk.dialog.sentences``) and call ``synthesize`` per sentence.
 
-Korean without a Korean Piper voice (``tts.voices.ko = ""``) follows ``tts.ko_fallback``:
+Korean without a Korean voice (``tts.voices.ko = ""``) follows ``tts.ko_fallback``:
 "english" means the caller speaks the *English version of the answer* instead (the voice loop
 does this; it is the only fallback Whisper understands: WER 27% vs CER 126-165% for the others,
 see README) — handed Korean text anyway, this class reads it romanised; "romanized" reads the
@@ -31,6 +36,7 @@ from kiosk.audio.wavio import read_wav
 from kiosk.config import Config
 from kiosk.errors import AudioError, ModelError, one_line
 from kiosk.messages import Lang, SpeechAudio
+from kiosk.speech import kokoro
 from kiosk.speech.romanize import romanize
 
 log = logging.getLogger(__name__)
@@ -44,7 +50,7 @@ class Speaker:
     def __init__(self, config: Config) -> None:
         self._config = config
         self._cfg = config.tts
-        self._voices: dict[Lang, Any] = {}  # lang → piper.PiperVoice
+        self._voices: dict[Lang, Any] = {}  # lang → piper.PiperVoice or kokoro.KokoroVoice
         self._espeak = shutil.which("espeak-ng") if self._cfg.ko_fallback == "espeak" else None
         if self._cfg.ko_fallback == "espeak" and not self._espeak:
             log.warning("event=tts_fallback wanted=espeak using=english reason=espeak-ng_not_found")
@@ -57,8 +63,30 @@ class Speaker:
         """Load the voice for ``lang`` (None: every configured voice); ``ModelError`` if bad."""
         langs: list[Lang] = [lang] if lang else ["en", "ko"]
         for code in langs:
-            if code not in self._voices and self._cfg.voices.get(code):
-                self._voices[code] = self._load_voice(code, self._cfg.voices[code])
+            name = self._cfg.voices.get(code)
+            if code not in self._voices and name:
+                self._voices[code] = (self._load_kokoro(name) if kokoro.is_kokoro(name)
+                                      else self._load_voice(code, name))
+
+    def voice_files(self) -> list[Path]:
+        """The model files of every configured voice (the governor budgets from their sizes)."""
+        files: list[Path] = []
+        for name in self._cfg.voices.values():
+            if kokoro.is_kokoro(name):
+                files.append(kokoro.model_files(
+                    self._config.resolve(self._config.paths.models_dir))[0])
+            elif name:
+                files.append(self._config.model_path(name))
+        return files
+
+    def warm(self, english: str) -> None:
+        """Run every loaded voice once; Kokoro on its longest clause, so its memory arena has
+        grown to its full size before the first visitor (it stays flat from then on).
+        Calls the class's own ``synthesize``: the governor wraps the instance's, and warming
+        runs inside its load."""
+        Speaker.synthesize(self, english, "en")
+        if self.active_korean_voice().startswith(kokoro.PREFIX):
+            Speaker.synthesize(self, kokoro.WARM_TEXT, "ko")
 
     def unload(self) -> None:
         """Drop every loaded voice (they are reloaded on the next ``synthesize``)."""
@@ -68,9 +96,13 @@ class Speaker:
             log.info("event=tts_unloaded")
 
     def active_korean_voice(self) -> str:
-        """Which path speaks Korean answers: "piper:<file>", "english-answer" (the English
-        version of the answer is spoken), "espeak-ng", "english-romanized" or "none"."""
-        if self._cfg.voices.get("ko"):
+        """Which path speaks Korean answers: "kokoro:<voice>", "piper:<file>",
+        "english-answer" (the English version of the answer is spoken), "espeak-ng",
+        "english-romanized" or "none"."""
+        name = self._cfg.voices.get("ko", "")
+        if kokoro.is_kokoro(name):
+            return f"{kokoro.PREFIX}{kokoro.voice_name(name)}"
+        if name:
             return f"piper:{Path(self._cfg.voices['ko']).name}"
         if self._cfg.ko_fallback == "espeak" and self._espeak:
             return "espeak-ng"
@@ -91,6 +123,9 @@ class Speaker:
             samples, rate_hz = np.zeros(0, np.float32), self._rate_hz("en")
         elif route == "espeak-ng":
             samples, rate_hz = self._espeak_ko(text)
+        elif route.startswith(kokoro.PREFIX):
+            self.load("ko")
+            samples, rate_hz = self._voices["ko"].synthesize(text), kokoro.RATE_HZ
         elif route.startswith("piper:"):
             samples, rate_hz = self._piper(text, "ko", pace)
         else:  # English voice; Hangul in the text (Korean answer, or a name) is romanised
@@ -132,6 +167,12 @@ class Speaker:
         except (OSError, subprocess.SubprocessError, AudioError) as error:
             log.warning("event=tts_fallback wanted=espeak using=english error=%s", error)
         return self._piper(romanize(text), "en")
+
+    def _load_kokoro(self, name: str) -> kokoro.KokoroVoice:
+        return kokoro.KokoroVoice(self._config.resolve(self._config.paths.models_dir), name,
+                                  threads=self._cfg.threads,
+                                  speed=1.0 / self._cfg.length_scale,
+                                  sentence_silence_ms=self._cfg.sentence_silence_ms)
 
     def _load_voice(self, lang: Lang, name: str) -> Any:
         from piper import PiperVoice
