@@ -366,8 +366,9 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
     evaluation.add_argument("--report", help="also write the report to this file")
     evaluation.add_argument("--no-llm", action="store_true", help="answer from templates only")
     evaluation.add_argument("--spoken", action="store_true",
-                            help="instead: the visitor questions spoken by Piper and espeak-ng "
-                                 "voices, with noise, through Whisper (default set: "
+                            help="instead: the visitor questions spoken (English: Piper, "
+                                 "espeak-ng; Korean: Kokoro jm_kumo, jf_alpha), with noise, "
+                                 "through Whisper (default set: "
                                  "tests/data/visitor_questions.jsonl)")
     evaluation.add_argument("--understanding", action="store_true",
                             help="instead: whole utterances as visitors talk (several asks, "
