@@ -205,7 +205,7 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
             places = (relative,)  # "그럼 별관은요?": the last question, about the annex
             kinds = previous_kinds or kinds
         if not places:
-            places = _inherited_places(clause, text, kb, history, last, previous_places, kinds,
+            places = _inherited_places(clause, kb, history, last, previous_places, kinds,
                                        attribute, asks_yes_no, i == 0)
             if asks_yes_no and places:
                 claim = _claim(clause, (*places, *part.named), kb, None)
@@ -340,9 +340,9 @@ def _without_covered(asks: list[Ask]) -> list[Ask]:
     return list(dict.fromkeys(out))
 
 
-def _inherited_places(clause: str, text: str, kb: KnowledgeBase, history: Sequence[str],
+def _inherited_places(clause: str, kb: KnowledgeBase, history: Sequence[str],
                       last: Query | None, previous: tuple[str, ...], kinds: tuple[Kind, ...],
-                      attribute: str, claim: Claim | None, first: bool) -> tuple[str, ...]:
+                      attribute: str, checking: bool, first: bool) -> tuple[str, ...]:
     """The place a clause without a name is about: the previous clause's, a follow-up's
     conversation place, a place found by what is in it, or one named relative to the last
     ("그럼 별관은요?", "what about the second one?")."""
@@ -359,7 +359,7 @@ def _inherited_places(clause: str, text: str, kb: KnowledgeBase, history: Sequen
         context = _contextual(clause, kb, history[0])
         if context:
             return (context,)
-    asked = bool(kinds or attribute or claim)
+    asked = bool(kinds or attribute or checking)
     if attribute:  # "when is the festival": no place is asked about unless named or "there"
         return (history[0],) if history and retrieval.has_pronoun(clause) else ()
     codes = retrieval.find_places(clause, kb, history if asked else ())
