@@ -150,7 +150,7 @@ def _route_between(origin: Place, target: Place, lang: Lang, kb: KnowledgeBase) 
 # --- checks -----------------------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
+def fold(text: str) -> str:
     """Lower case without accents ("Café" = "cafe"); Hangul stays whole syllables."""
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return unicodedata.normalize(
@@ -204,10 +204,10 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
             return "unknown", Intent.NEIGHBOURS
         return ("yes" if word in recorded.lower() else "no"), Intent.NEIGHBOURS
     if about == "words":
-        known = _fold(" ".join([place.name_ko, place.name_en, *place.aliases_ko,
+        known = fold(" ".join([place.name_ko, place.name_en, *place.aliases_ko,
                                 *place.aliases_en, place.category_ko, place.category_en,
                                 *place.features_ko, *place.features_en]))
-        words = [_fold(w) for w in value.split()]
+        words = [fold(w) for w in value.split()]
         if _opposite(words, known):
             return "no", Intent.CATEGORY
         found = all(re.search(rf"(?<![a-z]){re.escape(w.rstrip('s'))}", known) for w in words)
@@ -243,7 +243,7 @@ def _check(claim: Claim, place: Place | None, said: str, lang: Lang,
         truth = "no" if truth == "yes" else "yes"
     fact = answers.compose(place, settles, lang, kb)
     if claim.about == "words" and truth == "yes" and any(
-            _fold(w) in _fold(" ".join(place.features_en + place.features_ko))
+            fold(w) in fold(" ".join(place.features_en + place.features_ko))
             for w in claim.value.split()):
         fact = answers.compose(place, Intent.FEATURES, lang, kb)
     return f"{_verdict_word(truth, lang)} {fact}", truth

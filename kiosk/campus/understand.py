@@ -26,6 +26,7 @@ import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from kiosk.campus import cues, retrieval
 from kiosk.campus.knowledge import KnowledgeBase, Place
@@ -589,6 +590,7 @@ def _extra_unknowns(words: list[str], found: list[Mention]) -> list[Ask]:
     return [Ask(Kind.UNKNOWN_ATTRIBUTE, attribute=attribute)] if attribute else []
 
 
+@lru_cache(maxsize=8)
 def _families(kb: KnowledgeBase) -> tuple[dict[str, set[str]], dict[frozenset[str], set[str]]]:
     """Numbered name families: Korean suffix ("공학관") and English words ({"engineering",
     "building"}) with the numbers that exist."""
@@ -606,9 +608,6 @@ def _families(kb: KnowledgeBase) -> tuple[dict[str, set[str]], dict[frozenset[st
     return ko, en
 
 
-_FAMILY_CACHE: dict[int, tuple[dict[str, set[str]], dict[frozenset[str], set[str]]]] = {}
-
-
 def _unknown_place(clause: str, kb: KnowledgeBase, words: list[str],
                    found: list[Mention]) -> str | None:
     """A numbered name that is not ours: "Engineering Building 5", "제7공학관", also when the
@@ -616,7 +615,7 @@ def _unknown_place(clause: str, kb: KnowledgeBase, words: list[str],
     if any(w.isdigit() and len(w) <= 2 for m in found for w in _span(m, words)) and not any(
             w.isdigit() and len(w) <= 2 for w in words if w not in _span_words(found, words)):
         return None  # every number said is part of a name that was found
-    ko, en = _FAMILY_CACHE.setdefault(id(kb), _families(kb))
+    ko, en = _families(kb)
     compact = clause.replace(" ", "")
     for m in re.finditer(r"제?(\d{1,2})([가-힣]+?관)", compact):
         if m[2] in ko and m[1] not in ko[m[2]]:

@@ -19,7 +19,6 @@ import json
 import re
 import statistics
 import time
-import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,6 +27,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from kiosk.campus import retrieval
+from kiosk.campus.replies import fold
 from kiosk.campus.spoken_numbers import spoken_numbers_to_digits
 from kiosk.dialog import guard
 from kiosk.dialog.engine import DialogEngine, Reply
@@ -93,12 +93,6 @@ def load_items(path: Path = DEFAULT_SET) -> list[UnderstandingItem]:
             raise KioskError(f"question set {path} line {number}: "
                              f"{error.errors()[0]['msg']}") from None
     return items
-
-
-def fold(text: str) -> str:
-    """Lower case without accents: "Café" and "cafe" are one word to a listener."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def reply_act(reply: Reply) -> str:
