@@ -24,7 +24,8 @@ def test_sino_korean_numbers(number: int, reading: str) -> None:
 
 
 def test_native_numbers_only_before_native_counters() -> None:
-    assert native_korean(1) == "한" and native_korean(20) == "스무" and native_korean(23) == "스물세"
+    assert native_korean(1) == "한" and native_korean(20) == "스무"
+    assert native_korean(23) == "스물세"
     assert normalise("3곳이 있어요") == "세곳이 있어요"
     assert normalise("약 3분") == "약 삼분"
     assert normalise("지상 6층") == "지상 육층"
@@ -85,7 +86,9 @@ def test_bad_input_is_one_clear_error() -> None:
 
 def _kb_names() -> list[str]:
     data = json.loads(KB.read_text(encoding="utf-8"))
-    places = [*data["places"], data["gate"]] if isinstance(data.get("gate"), dict) else data["places"]
+    places = data["places"]
+    if isinstance(data.get("gate"), dict):
+        places = [*places, data["gate"]]
     return sorted({name for p in places for name in [p["name_ko"], *p.get("aliases_ko", [])]
                    if name})
 

@@ -27,8 +27,8 @@ from kiosk.dialog.evaluate import numbered_lines
 from kiosk.errors import KioskError
 from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import campus_hotwords
-from kiosk.speech.asr import Transcriber
 from kiosk.speech import kokoro
+from kiosk.speech.asr import Transcriber
 from kiosk.speech.tts import Speaker, espeak
 
 VISITOR_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "visitor_questions.jsonl"

@@ -53,7 +53,8 @@ _LANG_SURE = 0.9
 """Below this share of the allowed languages' probability, both languages are decoded."""
 _PRIMARY_BONUS = 0.2
 """...and the first of ``asr.languages`` (Korean: most visitors) wins a near tie by this much
-mean log-prob: accented Korean "백남 어디예요" scored -1.19 in Korean, -1.09 as English gibberish."""
+mean log-prob: accented Korean "백남 어디예요" scored -1.19 in Korean, -1.09 as English
+gibberish."""
 
 
 def _weighed(logprob: float, lang: str, languages: list[Lang]) -> float:

@@ -17,6 +17,7 @@ what makes this work at all.
 
 from __future__ import annotations
 
+import itertools
 import re
 
 from kiosk.speech.korean_text import normalise
@@ -144,7 +145,7 @@ def _consonant_meeting(this: Syllable, nxt: Syllable) -> None:
 def pronounce_word(word: str) -> str:
     """One Hangul word as it is pronounced, written in Hangul."""
     syllables = decompose(word)
-    for this, nxt in zip(syllables, syllables[1:]):
+    for this, nxt in itertools.pairwise(syllables):
         if not this[2]:
             continue
         if nxt[0] == "ㅇ":
@@ -227,9 +228,7 @@ def to_phonemes(pronounced: str, voice_across_words: bool = False) -> str:
             out.append(token)
             voiced = False
             continue
-        if out and out[-1] not in ",.?!":
-            out.append(" ")
-        elif out:
+        if (out and out[-1] not in ",.?!") or out:
             out.append(" ")
         out.append(word_phonemes(token, voiced and voice_across_words))
         coda = decompose(token[-1])[0][2]

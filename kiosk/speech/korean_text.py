@@ -91,7 +91,8 @@ def spell_latin(word: str) -> str:
 def normalise(text: str) -> str:
     """``text`` with numbers, units, Latin letters and symbols written in Hangul; sentence
     punctuation (, . ? !) is kept, since the voice pauses on it. A building number in
-    brackets after a name ("역사관(101번)까지는") is read on, without a pause ("역사관 101번까지는"):
+    brackets after a name ("역사관(101번)까지는") is read on, without a pause
+    ("역사관 101번까지는"):
     the kiosk's particles already follow the number. (Said first, as "101번 역사관까지는",
     Whisper garbled the number at the start of the sentence: 17.4% CER, "3004번".)"""
     text = _LABEL.sub(r"\1 \2", text)
