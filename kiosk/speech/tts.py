@@ -37,6 +37,7 @@ from kiosk.config import Config
 from kiosk.errors import AudioError, ModelError, one_line
 from kiosk.messages import Lang, SpeechAudio
 from kiosk.speech import kokoro
+from kiosk.speech.english_text import speakable_english
 from kiosk.speech.romanize import romanize
 
 log = logging.getLogger(__name__)
@@ -129,7 +130,7 @@ class Speaker:
         elif route.startswith("piper:"):
             samples, rate_hz = self._piper(text, "ko", pace)
         else:  # English voice; Hangul in the text (Korean answer, or a name) is romanised
-            samples, rate_hz = self._piper(romanize(text), "en", pace)
+            samples, rate_hz = self._piper(speakable_english(romanize(text)), "en", pace)
         elapsed_ms = (time.perf_counter() - started) * 1000
         audio_s = len(samples) / rate_hz
         log.info(
