@@ -136,6 +136,10 @@ def _judge_ask(engine: DialogEngine, ask: ExpectedAsk, reply: Reply) -> tuple[st
     return "", False
 
 
+_ROMAN_VALUE = {"I": 1, "II": 2, "III": 3, "IV": 4, "V": 5, "VI": 6, "VII": 7, "VIII": 8}
+_ROMAN = re.compile(r"\b(I{1,3}|IV|VI{0,3})\b")
+
+
 def _stray(engine: DialogEngine, item: UnderstandingItem, reply: Reply,
            asked: set[str]) -> str:
     """A place or number in the reply that the asked places do not account for."""
@@ -149,8 +153,12 @@ def _stray(engine: DialogEngine, item: UnderstandingItem, reply: Reply,
         return f"wrong place {wrong[0]}"
     grounding = guard.NUMBER.findall(grounding_text(engine, tuple(allowed), reply.lang))
     # "There is no Engineering Building 5": the visitor's own name said back is no new fact
-    grounding += [n for ask in item.asks if ask.kind == "unknown_place"
-                  for n in guard.NUMBER.findall(spoken_numbers_to_digits(ask.answer or ""))]
+    # (set 2 wrote that name in the ask's answer, set 3 only in the visitor's words; a Roman
+    # numeral, "Engineering Building III", is said back as a digit)
+    if any(ask.kind == "unknown_place" for ask in item.asks):
+        said = " ".join([item.text, *(a.answer or "" for a in item.asks)])
+        said = _ROMAN.sub(lambda m: str(_ROMAN_VALUE[m[1].upper()]), said)
+        grounding += guard.NUMBER.findall(spoken_numbers_to_digits(said))
     numbers = [n for n in guard.NUMBER.findall(reply.answer) if n not in grounding]
     return f"stray number {numbers[0]}" if numbers else ""
 
