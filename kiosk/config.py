@@ -95,6 +95,12 @@ class VadConfig(Section):
     end_silence_ms: Annotated[int, Field(ge=100, le=5000)] = 600
     preroll_ms: Annotated[int, Field(ge=0, le=2000)] = 300
     max_utterance_s: Annotated[float, Field(ge=1, le=120)] = 15.0
+    # End of turn by meaning (kiosk/speech/turn.py): "" turns the model off (silence only).
+    turn_model: SafeName | Literal[""] = "smart-turn-v3.2-cpu.onnx"
+    turn_pause_ms: Annotated[int, Field(ge=64, le=2000)] = 200
+    turn_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
+    incomplete_silence_ms: Annotated[int, Field(ge=100, le=5000)] = 1500
+    turn_early_langs: list[Lang] = Field(default_factory=lambda: ["ko"])
 
     @model_validator(mode="after")
     def _hysteresis(self) -> VadConfig:

@@ -44,6 +44,7 @@ from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import Sink, TurnRecord, VoiceLoop, campus_hotwords
 from kiosk.speech.asr import Transcriber
 from kiosk.speech.tts import Speaker
+from kiosk.speech.turn import SmartTurn
 from kiosk.speech.vad import SileroVad
 
 log = logging.getLogger(__name__)
@@ -76,6 +77,8 @@ class Models:
         if config.llm.enabled:  # a truncated GGUF crashes llama.cpp: refuse it before any load
             self.engine.llm.verify()
         self.vad = SileroVad(config.model_path(config.vad.model))
+        self.turn = (SmartTurn(config.model_path(config.vad.turn_model))
+                     if config.vad.turn_model else None)
         self.asr = Transcriber(config)
         self.tts = Speaker(config)
         self.hotwords = campus_hotwords(self.engine) if config.asr.hotwords_from_kb else None
@@ -87,9 +90,11 @@ class Models:
         cfg, gov = self.config, self.governor
         models_dir = cfg.resolve(cfg.paths.models_dir)
         vad_path = cfg.model_path(cfg.vad.model)
-        gov.register(ModelSlot("vad", vad_path.name, load=lambda: None, unload=None,
-                               is_loaded=lambda: True,
-                               estimate_mb=manifest_mb(vad_path, models_dir)
+        # The listening models (Silero and Smart Turn) stay resident: one slot, both sizes.
+        listening = [vad_path, *([cfg.model_path(cfg.vad.turn_model)] if self.turn else [])]
+        gov.register(ModelSlot("vad", ",".join(p.name for p in listening), load=lambda: None,
+                               unload=None, is_loaded=lambda: True,
+                               estimate_mb=sum(manifest_mb(p, models_dir) for p in listening)
                                * FOOTPRINT_FACTOR["vad"]))
 
         asr_path = cfg.model_path(cfg.asr.model)
@@ -161,7 +166,8 @@ class Models:
         return VoiceLoop(self.config, source, sink, scorer=self.vad, transcriber=self.asr,
                          speaker=self.tts, engine=self.engine, hotwords=self.hotwords,
                          on_turn=on_turn, on_state=on_state, acquire=self.governor.acquire,
-                         streaming=streaming, on_error=on_error, on_health=on_health)
+                         streaming=streaming, on_error=on_error, on_health=on_health,
+                         turn_model=self.turn)
 
 
 def _asr_on_gpu(device: str) -> bool:

@@ -24,13 +24,18 @@ class Utterance:
     ``audio``: float32 mono at 16 kHz, including the pre-roll before speech onset.
     ``start_s``/``end_s``: stream time of the first/last sample of ``audio`` (seconds since the
     segmenter started). ``cut``: True when speech went on past ``vad.max_utterance_s`` and was cut
-    there; the rest of that speech follows as further utterances.
+    there; the rest of that speech follows as further utterances. ``ended_by``: what closed it
+    ("silence", "turn_model" after a short pause judged finished, "long_silence" after one
+    judged unfinished, "length_cap", "end_of_stream"). ``heard``: the transcript made when the
+    turn was judged at a pause, when no speech came after it (the turn's ASR, done early).
     """
 
     audio: np.ndarray
     start_s: float
     end_s: float
     cut: bool = False
+    ended_by: str = "silence"
+    heard: Transcript | None = None
 
     @property
     def duration_s(self) -> float:

@@ -29,7 +29,7 @@ from kiosk.errors import ModelError, one_line
 log = logging.getLogger(__name__)
 
 MANIFEST_PATH = REPO_ROOT / "models" / "manifest.toml"
-Role = Literal["vad", "asr", "llm", "llm-adapter", "tts-en", "tts-ko"]
+Role = Literal["vad", "turn", "asr", "llm", "llm-adapter", "tts-en", "tts-ko"]
 CHUNK_BYTES = 1 << 20
 
 

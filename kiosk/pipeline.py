@@ -34,6 +34,7 @@ from kiosk.governor import release_memory
 from kiosk.messages import ASR_RATE_HZ, SpeechAudio, Transcript, Utterance
 from kiosk.speech.asr import Transcriber
 from kiosk.speech.tts import Speaker
+from kiosk.speech.turn import CompletionModel, TurnTaker
 from kiosk.speech.vad import FRAME_S, FrameScorer, UtteranceSegmenter
 
 log = logging.getLogger(__name__)
@@ -100,15 +101,21 @@ class VoiceLoop:
                  acquire: Callable[[str], None] | None = None,
                  streaming: bool = True,
                  on_error: Callable[[str, str], None] | None = None,
-                 on_health: Callable[[str, bool, str], None] | None = None) -> None:
+                 on_health: Callable[[str, bool, str], None] | None = None,
+                 turn_model: CompletionModel | None = None) -> None:
         """`acquire(model)` runs in the worker thread before "asr", "llm" or "tts" is used (the
         memory governor loads it there); `streaming=False` waits for the whole answer and its
-        whole audio before playing (the one-stage-after-another baseline for the benchmark)."""
+        whole audio before playing (the one-stage-after-another baseline for the benchmark);
+        `turn_model` (Smart Turn) lets a short pause end a finished question
+        (`kiosk.speech.turn.TurnTaker`)."""
         self._config = config
         self._source = source
         self._sink = sink
         self._onset = OnsetTracker(scorer, config.vad.start_threshold)
-        self._segmenter = UtteranceSegmenter(self._onset, config.vad)
+        judge = None if turn_model is None else TurnTaker(
+            turn_model, self._transcribe_early, config.vad.turn_threshold,
+            config.vad.turn_early_langs)
+        self._segmenter = UtteranceSegmenter(self._onset, config.vad, judge)
         self._asr = transcriber
         self._tts = speaker
         self._engine = engine
@@ -174,7 +181,8 @@ class VoiceLoop:
         while (item := await self._utterances.get()) is not None:
             utterance, heard_at = item
             try:
-                transcript = await asyncio.to_thread(self._transcribe, utterance)
+                transcript = utterance.heard or await asyncio.to_thread(
+                    self._transcribe, utterance)
             except KioskError as error:
                 log.error("event=asr_error error=%s", error)
                 self._on_error("asr", str(error))
@@ -210,6 +218,12 @@ class VoiceLoop:
         self._on_state("thinking")
         self._acquire("asr")
         return self._asr.transcribe(utterance.audio, hotwords=self._hotwords)
+
+    def _transcribe_early(self, audio: np.ndarray) -> Transcript:
+        """At a short pause, in the segmenter's thread: the words so far, for the turn judge
+        (and the turn's transcript, if the visitor says no more)."""
+        self._acquire("asr")
+        return self._asr.transcribe(audio, hotwords=self._hotwords)
 
     def _reply(self, text: str, on_sentence: Callable[[str], None],
                on_english: Callable[[str], None] | None) -> Reply:

@@ -89,7 +89,7 @@ def voice_lang(voice: str) -> str:
     return "ko" if kokoro.is_kokoro(voice) else "en"
 
 
-class _Voices:
+class Voices:
     """The voices the questions are spoken with, each loaded once."""
 
     def __init__(self, config: Config) -> None:
@@ -125,7 +125,7 @@ def evaluate_spoken(config: Config, questions: list[VisitorQuestion], voices: li
     no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
     engine = DialogEngine(no_model)
     hotwords = campus_hotwords(engine)
-    speakers, asr = _Voices(config), Transcriber(config)
+    speakers, asr = Voices(config), Transcriber(config)
     rng = np.random.default_rng(seed)
     outcomes = []
     for voice in voices:

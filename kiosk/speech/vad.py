@@ -7,6 +7,10 @@ Why segment ourselves instead of handing Whisper the raw stream:
 * Whisper's cost grows with its 30 s window, not with the speech, so short trimmed clips and
   knowing *when* the visitor stopped (``end_silence_ms``) are what make replies feel prompt.
 * A hard cap (``max_utterance_s``) keeps one endless talker or a TV nearby from starving the loop.
+* With a turn judge (Smart Turn, kiosk/speech/turn.py), a short pause (``turn_pause_ms``) asks
+  it whether the visitor has finished: a finished question ends there instead of after the
+  full ``end_silence_ms``, and one judged unfinished ("How do I get to … the library?") waits
+  up to ``incomplete_silence_ms`` for the rest instead of being cut in two.
 
 Silero v5/v6 is streaming: each call takes one 512-sample frame (32 ms at 16 kHz) prefixed by the
 last 64 samples of the previous call, plus a recurrent state of shape (2, 1, 128) that this class
@@ -25,7 +29,8 @@ import numpy as np
 
 from kiosk.config import VadConfig
 from kiosk.errors import ModelError, one_line
-from kiosk.messages import ASR_RATE_HZ, Utterance
+from kiosk.messages import ASR_RATE_HZ, Transcript, Utterance
+from kiosk.speech.turn import Ending, TurnJudge
 
 log = logging.getLogger(__name__)
 
@@ -100,11 +105,16 @@ class UtteranceSegmenter:
     segmentation carries on with the rest.
     """
 
-    def __init__(self, scorer: FrameScorer, config: VadConfig) -> None:
+    def __init__(self, scorer: FrameScorer, config: VadConfig,
+                 judge: TurnJudge | None = None) -> None:
         self._scorer = scorer
         self._cfg = config
+        self._judge = judge
         self._preroll_frames = round(config.preroll_ms / 1000 / FRAME_S)
         self._end_frames = max(1, round(config.end_silence_ms / 1000 / FRAME_S))
+        self._pause_frames = max(1, round(config.turn_pause_ms / 1000 / FRAME_S))
+        self._incomplete_frames = max(
+            self._end_frames, round(config.incomplete_silence_ms / 1000 / FRAME_S))
         self._min_speech_frames = max(1, round(config.min_speech_ms / 1000 / FRAME_S))
         self._max_frames = max(1, int(config.max_utterance_s / FRAME_S))
         self._pending = np.zeros(0, dtype=np.float32)
@@ -118,6 +128,8 @@ class UtteranceSegmenter:
         self._start_frame = 0
         self._speech_frames = 0
         self._silence_run = 0
+        self._unfinished = False  # the judge heard an unfinished turn at this pause
+        self._heard: Transcript | None = None  # its transcript, while no more speech came
 
     def feed(self, block: np.ndarray) -> Iterator[Utterance]:
         """Push float32 mono 16 kHz samples; yields every utterance completed by them."""
@@ -137,7 +149,7 @@ class UtteranceSegmenter:
         if self._speaking:
             if len(self._pending):
                 self._frames.append(self._pending)
-            utterance = self._emit(cut=False, trailing=self._silence_run)
+            utterance = self._emit(cut=False, trailing=self._silence_run, ended_by="end_of_stream")
             if utterance is not None:
                 yield utterance
         self._pending = np.zeros(0, dtype=np.float32)
@@ -162,15 +174,38 @@ class UtteranceSegmenter:
         if p >= cfg.stop_threshold:
             self._speech_frames += 1
             self._silence_run = 0
+            self._unfinished, self._heard = False, None
         else:
             self._silence_run += 1
-        if self._silence_run >= self._end_frames:
-            return self._emit(cut=False, trailing=self._silence_run)
+        if self._judge is not None and self._silence_run == self._pause_frames:
+            ending = self._judged()
+            if ending is Ending.NOW:
+                return self._emit(cut=False, trailing=self._silence_run, ended_by="turn_model")
+            self._unfinished = ending is Ending.LATER
+        limit = self._incomplete_frames if self._unfinished else self._end_frames
+        if self._silence_run >= limit:
+            return self._emit(cut=False, trailing=self._silence_run,
+                              ended_by="long_silence" if self._unfinished else "silence")
         if len(self._frames) >= self._max_frames:
             return self._emit(cut=True, trailing=0)
         return None
 
-    def _emit(self, cut: bool, trailing: int) -> Utterance | None:
+    def _judged(self) -> Ending:
+        """Ask the judge about the turn so far; a judge that fails leaves it to silence."""
+        assert self._judge is not None
+        if self._speech_frames < self._min_speech_frames:
+            return Ending.SILENCE  # a cough: let silence drop it as before
+        try:
+            verdict = self._judge.judge(np.concatenate(self._frames))
+        except Exception as error:  # one bad call must not stop listening
+            log.warning("event=turn_judge_failed error=%s action=silence_decides",
+                        one_line(error))
+            return Ending.SILENCE
+        self._heard = verdict.heard
+        log.debug("event=turn_judged ending=%s", verdict.ending)
+        return verdict.ending
+
+    def _emit(self, cut: bool, trailing: int, ended_by: str = "silence") -> Utterance | None:
         """Close the open speech; keep at most ``preroll`` frames of its trailing silence."""
         keep_tail = min(trailing, self._preroll_frames)
         frames = self._frames[: len(self._frames) - (trailing - keep_tail)]
@@ -184,11 +219,15 @@ class UtteranceSegmenter:
             self._preroll.clear()
             if self._preroll_frames:
                 self._preroll.extend(self._frames[-self._preroll_frames :])
-        self._frames, self._speech_frames = [], 0
+        heard, self._heard = self._heard, None
+        self._frames, self._speech_frames, self._unfinished = [], 0, False
         if speech_frames < self._min_speech_frames:
             log.debug("event=vad_drop start_s=%.2f speech_frames=%d", start_s, speech_frames)
             return None
         audio = np.concatenate(frames) if frames else np.zeros(0, np.float32)
         end_s = start_s + len(audio) / ASR_RATE_HZ
-        log.info("event=utterance start_s=%.2f end_s=%.2f cut=%s", start_s, end_s, cut)
-        return Utterance(audio=audio, start_s=start_s, end_s=end_s, cut=cut)
+        ended_by = "length_cap" if cut else ended_by
+        log.info("event=utterance start_s=%.2f end_s=%.2f cut=%s ended_by=%s",
+                 start_s, end_s, cut, ended_by)
+        return Utterance(audio=audio, start_s=start_s, end_s=end_s, cut=cut, ended_by=ended_by,
+                         heard=None if cut else heard)
