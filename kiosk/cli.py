@@ -163,6 +163,8 @@ def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
 
     if args.spoken:
         return _eval_spoken(args, config)
+    if args.turns:
+        return _eval_turns(args, config)
     # Scores grounding and phrasing, not this machine's load: the first-sentence deadline (an
     # operational fallback, measured by `kiosk bench`) is lifted to the generation timeout.
     llm = config.llm.model_copy(update={"first_sentence_timeout_s": config.llm.timeout_s})
@@ -187,6 +189,21 @@ def _eval_understanding(args: argparse.Namespace, engine: object) -> int:
     path = Path(args.set) if args.set else understanding_eval.DEFAULT_SET
     summary, scored = understanding_eval.evaluate(engine, path)  # type: ignore[arg-type]
     report = understanding_eval.format_report(summary, scored)
+    print(json.dumps(summary, ensure_ascii=False) if args.json else report)
+    if args.report:
+        Path(args.report).write_text(report + "\n")
+    return 0
+
+
+def _eval_turns(args: argparse.Namespace, config: Config) -> int:
+    import json
+
+    from kiosk.diag import turns
+
+    outcomes = turns.evaluate(config, args.per_lang,
+                              Path(args.set) if args.set else turns.QUESTION_SET)
+    summary = turns.summarise(outcomes)
+    report = turns.format_report(summary, outcomes)
     print(json.dumps(summary, ensure_ascii=False) if args.json else report)
     if args.report:
         Path(args.report).write_text(report + "\n")
@@ -374,6 +391,13 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
                             help="instead: whole utterances as visitors talk (several asks, "
                                  "two places, small talk, repeats, follow-ups), per kind and "
                                  "language (default set: the blind understanding set)")
+    evaluation.add_argument("--turns", action="store_true",
+                            help="instead: end of turn: whole questions and questions with a "
+                                 "0.4-0.8 s hesitation, silence alone vs Smart Turn vs the "
+                                 "kiosk's turn taker (false cut-offs, missed ends, end delay)")
+    evaluation.add_argument("--per-lang", type=int, default=30,
+                            help="with --turns: questions per language (each spoken whole and "
+                                 "with a hesitation)")
     evaluation.add_argument("--snr-db", type=float, default=20.0,
                             help="with --spoken: signal-to-noise ratio of the added noise")
 

@@ -153,9 +153,8 @@ def test_the_two_witnesses(p: float, text: str, lang: str, ending: Ending) -> No
 
 
 def test_smart_turn_hears_a_finished_question_and_not_a_cut_off_one(config: Config) -> None:
-    from kiosk.speech.tts import Speaker
-
     from kiosk.audio.wavio import resample
+    from kiosk.speech.tts import Speaker
 
     model = SmartTurn(config.model_path(config.vad.turn_model))
     speech = Speaker(config).synthesize("Where is the Student Union building?", "en")

@@ -83,10 +83,14 @@ ACTS_KO: tuple[tuple[Act, tuple[str, ...]], ...] = (
 # "in Korean please", "영어로 말해 주세요": the language the visitor wants the answer in.
 TO_KOREAN_EN = _en(r"\b(in|into) korean\b", r"\bkorean (please|pls)\b",
                    r"\b(say it|answer|tell me|explain) (in )?korean\b",
-                   r"\bspeak (in )?korean (please|to me|instead)\b")
+                   r"\bspeak (in )?korean (please|to me|instead)\b",
+                   r"\b(could|would) you (speak|talk|answer) (in )?korean\b"
+                   r"(?! too| also| as well)")
 TO_ENGLISH_EN = _en(r"\b(in|into) english\b", r"\benglish (please|pls)\b",
                     r"\b(say it|answer|tell me|explain) (in )?english\b",
-                    r"\bspeak (in )?english (please|to me|instead)\b")
+                    r"\bspeak (in )?english (please|to me|instead)\b",
+                    r"\b(could|would) you (speak|talk|answer) (in )?english\b"
+                    r"(?! too| also| as well)")
 TO_KOREAN_KO = _ko("한국어로 한국말로 한글로")
 TO_ENGLISH_KO = _ko("영어로 english로 잉글리시로")
 
@@ -147,12 +151,14 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
                   r"\bwhat is on\b", r"\b(game|match|matches|games) (today|tonight|on)\b",
                   r"\bconcerts? (today|tonight|on|schedule)\b",
                   r"\bnext (concert|show|game|match|event|performance|recital)\b")),
-    ("news", _en(r"\bwho won\b", r"\bscores?\b", r"\bnews\b", r"\bstocks?\b",
+    ("news", _en(r"\bexchange rate\b", r"\b(dollar|dollars|euro|yen) to\b", r"\bwho won\b",
+                 r"\bscores?\b", r"\bnews\b", r"\bstocks?\b",
                  r"\bbitcoin\b")),
     ("availability", _en(r"\bright now\b", r"\bcan (anyone|anybody|i|we|students|visitors) "
                          r"(use|go in|enter|get in)\b", r"\bopen to (the )?public\b")),
     ("booking", _en(r"\b(book|booking|reserve|reservation|rent|hire)\b")),
-    ("person", _en(r"\bprofessor\b", r"\bprof\b", r"\boffice hours\b", r"\bdean\b")),
+    ("person", _en(r"\bprofessors?\b", r"\b(his|her|their|a person s) office\b", r"\bprof\b",
+                   r"\boffice hours\b", r"\bdean\b")),
     ("price", _en(r"\bhow much (does|is|do|are)\b(?!.*\b(time|minutes?|far|long)\b)",
                   r"\b(price|prices|cost|costs|fee|fees|tuition|admission|ticket)\b")),
     ("parking", _en(r"\bparking\b", r"\bpark (my|the|a|our) car\b",
@@ -170,7 +176,8 @@ ATTRIBUTES_KO: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("history", _ko("지어졌 세워졌 건립 언제생겼 언제지어 언제세워 몇년도")),
     ("politics", _ko("선거 투표 대통령 정치")),
     ("news", _ko("비트코인 주식 뉴스 누가이겼 스코어")),
-    ("hours", _ko("진료시간 시간이어떻게 몇시에 몇시까지 몇시부터 영업 운영시간 이용시간 개방시간 "
+    ("hours", _ko("면회 상담시간 시간언제 시간이언제 시간도알 시간알아 "
+                  "진료시간 시간이어떻게 몇시에 몇시까지 몇시부터 영업 운영시간 이용시간 개방시간 "
                   "여는시간 닫는시간 "
                   "문열 문닫 열어요 열어 여나요 여는 닫아요 닫나요 닫아 닫는 언제까지 언제열 "
                   "언제문 몇시 24시간 오픈 마감")),

@@ -73,6 +73,9 @@ def _facilities(kb: KnowledgeBase) -> tuple[_Facility, ...]:
 
 
 _VERBS_EN = frozenset("see find visit use buy get go reach meet eat".split())
+# Size and pointing words say which one, not what: "that little convenience store".
+_DESCRIBING_EN = frozenset("little small big large tiny nearest closest nice new old that this "
+                           "the".split())
 
 
 def unknown_modifier_en(words: list[str], names: frozenset[str]) -> bool:
@@ -84,7 +87,7 @@ def unknown_modifier_en(words: list[str], names: frozenset[str]) -> bool:
             before = words[i - 1] if i else ""
             return bool(before) and not (
                 before in _STOP_EN or before in lx.EN_FILLER or before in lx.OWN_EN
-                or before in _VERBS_EN or _stem(before) in names)
+                or before in _VERBS_EN or before in _DESCRIBING_EN or _stem(before) in names)
     return False
 
 

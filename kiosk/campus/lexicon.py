@@ -86,6 +86,8 @@ INTENT_EN: dict[str, tuple[str, ...]] = {
         \bhow far\b
         \bfar (is|from|away)\b
         \bis it far\b
+        \b(is|are) (the |that |it )?[a-z0-9 ]{0,40}\bfar\b
+        \b(a )?long walk\b
         \bhow close\b
         \bwalking time\b
         \btime to walk\b
@@ -150,6 +152,7 @@ INTENT_EN: dict[str, tuple[str, ...]] = {
         \bnext door\b
         \bclosest\b
         \bby it\b
+        \b(right|left) of (it|that|there|this one)\b
         """
     ),
     "features": _lines(

@@ -40,7 +40,7 @@ def compose_query(query: Query, kb: KnowledgeBase, lang: Lang | None = None) -> 
         text, verdict = _answer_ask(ask, kb, lang)
         if text and text not in sentences:
             sentences.append(text)
-        places.extend(c for c in ask.places if kb.by_code(c) is not None)
+        places.extend(c for c in (*ask.places, *_claimed_places(ask)) if kb.by_code(c) is not None)
         if verdict is not None:
             verdicts.append((ask.kind.value, ask.places, verdict))
     return Composed(" ".join(sentences), tuple(dict.fromkeys(places)), tuple(verdicts))
@@ -63,6 +63,15 @@ def _answer_ask(ask: Ask, kb: KnowledgeBase, lang: Lang) -> tuple[str, str | Non
     if ask.kind is Kind.UNKNOWN_PLACE:
         return _unknown_place(ask.said, lang), None
     return "", None
+
+
+def _claimed_places(ask: Ask) -> tuple[str, ...]:
+    """The other place a check is about ("is it next to the science building?"): the answer
+    names it too."""
+    claim = ask.claim
+    if claim is None or claim.about not in ("neighbour", "direction"):
+        return ()
+    return (claim.value.partition(" ")[0],)
 
 
 # --- two places -------------------------------------------------------------------------------
@@ -194,8 +203,12 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
         other = kb.by_code(value)
         if other is None:
             return "unknown", Intent.NEIGHBOURS
-        close = _seen_from(place, other.code) or _seen_from(other, place.code)
-        return ("yes" if close else "no"), Intent.NEIGHBOURS
+        if _seen_from(place, other.code) or _seen_from(other, place.code):
+            return "yes", Intent.NEIGHBOURS
+        # The seed lists only each place's nearest two: not listed is no proof of not next
+        # to it, unless their walks from the gate differ too much for neighbours.
+        apart = abs(place.minutes_from_gate - other.minutes_from_gate) >= _NOT_NEIGHBOURS_MIN
+        return ("no" if apart else "unknown"), Intent.NEIGHBOURS
     if about == "direction":  # "is A right below B?": B's entry for A, else unknown
         code, _, word = value.partition(" ")
         other = kb.by_code(code)
@@ -211,8 +224,25 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
         if _opposite(words, known):
             return "no", Intent.CATEGORY
         found = all(re.search(rf"(?<![a-z]){re.escape(w.rstrip('s'))}", known) for w in words)
+        if not found and _another_category(words, place, kb):
+            return "no", Intent.CATEGORY  # "행원파크가 기숙사예요?": dormitory is other places' kind
         return ("yes" if found else "unknown"), Intent.CATEGORY
     return "unknown", Intent.LOCATION
+
+
+_NOT_NEIGHBOURS_MIN = 5
+
+
+def _another_category(words: list[str], place: Place, kb: KnowledgeBase) -> bool:
+    """A claimed word that is the kind of other places ("dormitory", "기숙사") and not this
+    one's: the KB knows what this place is, and it is not that."""
+    kinds = {fold(c) for p in kb.places if p.code != place.code
+             for c in (p.category_ko, p.category_en)}
+    own = fold(f"{place.category_ko} {place.category_en}")
+    names = {fold(w) for p in kb.places for n in (p.name_en, *p.aliases_en, p.name_ko,
+                                                   *p.aliases_ko) for w in n.split()}
+    return any(len(w) >= 2 and w not in own and not (w.isascii() and w in names)  # "gate"
+               and any(w in k for k in kinds) for w in words)
 
 
 def _opposite(words: list[str], known: str) -> bool:

@@ -425,13 +425,18 @@ def _numbered_hits(toks: list[str], idx: _Index) -> list[_Hit]:
     return hits
 
 
+SEPARATOR = "qqsep"
+"""A clause boundary that survives tokenising (no place name contains it): `understand`
+writes it for sentence ends, and no modifier reaches across it."""
+
+
 def _other_place(toks: list[str], start: int, end: int, idx: _Index | None = None) -> bool:
     """Words around a common-noun alias that make it another place ("national museum",
     "plaza hotel"); one of our own place names in front is a compound of ours ("hospital
     emergency room")."""
     if start > 0:
         word = toks[start - 1]
-        if (word.isascii() and word.isalpha() and word not in lx.EN_FILLER
+        if (word.isascii() and word.isalpha() and word not in lx.EN_FILLER and word != SEPARATOR
                 and word not in lx.OWN_EN and not (idx and word in idx.tokens)):
             return True
     return end < len(toks) and toks[end] in lx.PLACE_NOUNS
@@ -570,8 +575,9 @@ def _same_head(words: list[str], alias_words: tuple[str, ...]) -> bool:
         if shared:  # "east hospital" is not "hospital main": whole words differ, not sounds
             left = [w for w in words[:-1] if w not in shared]
             right = [w for w in alias_words[:-1] if w not in shared]
-            return len(left) == len(right) and all(
-                _similar(a, b) >= 0.7 for a, b in zip(left, right, strict=True))
+            if len(left) != len(right):  # "pike nam music hall": a name heard as two words
+                return bool(left and right) and _similar("".join(left), "".join(right)) >= 0.7
+            return all(_similar(a, b) >= 0.7 for a, b in zip(left, right, strict=True))
         modifier, alias_modifier = "".join(words[:-1]), "".join(alias_words[:-1])
         return (_similar(modifier, alias_modifier) >= 0.7
                 or _one_consonant_off(modifier, alias_modifier, 4))

@@ -30,17 +30,18 @@ from functools import lru_cache
 
 from kiosk.campus import cues, retrieval
 from kiosk.campus.knowledge import KnowledgeBase, Place
+from kiosk.campus.facilities import places_with_facility
 from kiosk.campus.query import Act, Ask, Claim, Kind, Lang, Query
 from kiosk.campus.retrieval import Intent, Mention
 from kiosk.campus.spoken_numbers import spoken_numbers_to_digits
 
 _GATE_CODES = ("104", "station")  # where the kiosk and the visitor already stand
-_SEP = "qqsep"  # a clause boundary that survives tokenising (no place name contains it)
+_SEP = retrieval.SEPARATOR
 _SENTENCE_END = re.compile(r"[?!;？！。]+|(?<!\d)\.(?!\d)|,(?=\s)|\s[-–—]\s")
 _CLAUSE_EN = re.compile(r"\b(and also|and then|and|also|plus|then|as well as|but)\b")
 # Korean clause endings that join two questions: "몇 층이고 몇 분 걸려?", "어디 있는데 번호는?"
 _CLAUSE_KO = re.compile(
-    r"(?<=[가-힣])(이고|있고|걸리고|되고|이구|인데|는데|이며|고요|구요)(?=\s|$)")
+    r"(?<=[가-힣])(이고|있고|걸리고|되고|이구|인데|는데|이며|고요|구요)(?=\s|$)|(?<=어디)고$")
 # A Korean sentence that ended without punctuation ("본관 몇 번이에요 총장실 거기 있어요?"):
 # a word with a sentence-final ending, followed by more words.
 _SENTENCE_KO = re.compile(r"(?<=[가-힣])(에요|예요|어요|아요|해요|돼요|나요|까요|세요|죠|니까|"
@@ -58,6 +59,7 @@ _TWO_NUMBERS_EN = re.compile(
 _DIGIT_OF = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine".split())}
 _TWO_NUMBERS_KO = re.compile(r"제(\d)\s*(,|이랑|하고|랑|와|과|및)\s*제(\d)([가-힣]+)")
+_SPOKEN_ORDINAL_KO = re.compile(r"제\s*([일이삼사오육칠팔구])\s+(?=[가-힣])")
 _ORDINAL = re.compile(r"\b(\d)(st|nd|rd|th)?\b|(?<![가-힣])(\d)\s*번째")
 
 
@@ -90,6 +92,8 @@ def understand(text: str, kb: KnowledgeBase, history_places: Sequence[str] = (),
         return Query(text, lang, reply_lang, Act.OFF_TOPIC)  # the weather, the time: not campus
     if asks:
         return Query(text, lang, reply_lang, Act.QUESTION, tuple(asks))
+    if target and last is None:  # "영어로 해 주실 수 있어요?" first: yes, and how to ask
+        return Query(text, lang, target, Act.CAPABILITIES)
     if act is not None and act not in (Act.REPEAT, Act.SLOWER):
         return Query(text, lang, reply_lang, act)
     if _off_topic(text, lang) or not _about_a_place(text):
@@ -152,6 +156,7 @@ def _off_topic(text: str, lang: Lang) -> bool:
 def _prepare(text: str) -> str:
     """Spoken numbers as digits, "Building 1 and 2" as two names, clause marks as one token."""
     text = spoken_numbers_to_digits(text)
+    text = _SPOKEN_ORDINAL_KO.sub(lambda m: f"제{_KO_NUMBER[m[1]]}", text)
     text = _TWO_NUMBERS_KO.sub(lambda m: f"제{m[1]}{m[4]} {m[2]} 제{m[3]}{m[4]}", text)
     lowered = retrieval.normalise(text) if _TWO_NUMBERS_EN.search(text.lower()) else text
     text = _TWO_NUMBERS_EN.sub(_each_number, lowered)
@@ -175,9 +180,11 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
     relation = _relation(found, words, kb) or _relation_with_context(found, words, kb, history,
                                                                      last)
     if relation is not None:
-        return [relation, *_extra_unknowns(words, found)]
+        also = [ask for part in _beside_the_relation(words) for ask in _asks(
+            part, kb, (*relation.places, *history), last) if ask != relation]
+        return list(dict.fromkeys([relation, *also, *_extra_unknowns(words, found)]))
     clauses = _clauses(words, found)
-    checking = _checking(" ".join(words))
+    checking = _checking(" ".join(words)) or _declarative_question(text)
     asks: list[Ask] = []
     previous_places: tuple[str, ...] = ()
     previous_kinds: tuple[Kind, ...] = ()
@@ -191,6 +198,12 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
         unknown = _unknown_place(clause, kb, part.words, found)
         if unknown is not None:
             places = ()
+        if previous_places and part.named and _checks_it_against(clause):
+            # "where's X and is it next to Y?": the claim is about X, the place just asked
+            claim = _claim(clause, (previous_places[0], *part.named), kb, None)
+            if claim is not None:
+                asks.append(Ask(Kind.CHECK, previous_places[:1], claim=claim))
+                continue
         asks_yes_no = checking or _claims_a_number_ko(clause) or _asks_if_there_is(clause, kinds)
         claim = _claim(clause, part.named, kb, unknown) if asks_yes_no else None
         if unknown is not None:
@@ -221,6 +234,10 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
             continue
         if not places:
             continue
+        beside = _facility_beside(part.plain, places[0], kb)
+        if beside is not None:  # "the convenience store next to the library": the store
+            places = (beside,)  # (its facility and "next to" found it: they are not asked)
+            kinds = tuple(k for k in kinds if k not in (Kind.NEIGHBOURS, Kind.FEATURES))
         if not kinds:
             kinds = previous_kinds or _next_kinds(clauses, i) or _last_kinds(last) or (
                 Kind.LOCATION,)
@@ -228,6 +245,41 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
             asks.extend(Ask(kind, (place,)) for kind in kinds)
         previous_places, previous_kinds = places, kinds
     return _without_covered(asks)
+
+
+def _facility_beside(plain: str, code: str, kb: KnowledgeBase) -> str | None:
+    """The one neighbour of ``code`` that has the facility the words name, when the words
+    say "next to"/"옆" and ``code`` itself lacks it: "where's that little convenience store
+    next to the library?" asks for the store, not the library."""
+    compact = plain.replace(" ", "")
+    if not (cues.NEIGHBOUR_EN.search(plain) or any(c in compact for c in cues.NEIGHBOUR_KO)):
+        return None
+    having = places_with_facility(plain, compact, kb)
+    place = kb.by_code(code)
+    if place is None or not having or code in having:
+        return None
+    near = [c for c in having if any(n.code == c for n in place.neighbours) or any(
+        n.code == code for n in (kb.by_code(c) or place).neighbours)]
+    return near[0] if len(near) == 1 else None
+
+
+def _beside_the_relation(words: list[str]) -> list[str]:
+    """The other questions of an utterance that asks a relation: "How far is Hannuri Hall,
+    and which way is it from Gaenari Hall?", "본관이랑 역사관 중에 뭐가 더 가까워요? 그리고
+    역사관에는 뭐 있어요?" -- the parts between clause marks that ask something of their own
+    and carry no relation cue (a part with only names, "International Hall or the Museum",
+    belongs to the relation)."""
+    parts = [" ".join(g) for sep, g in itertools.groupby(words, lambda w: w == _SEP) if not sep]
+    if len(parts) < 2:
+        return []
+    return [p for p in parts if _kinds(p) and not _relation_cue(p)]
+
+
+def _relation_cue(text: str) -> bool:
+    compact = text.replace(" ", "")
+    return bool(cues.COMPARE_EN.search(text) or cues.ROUTE_EN.search(text)
+                or cues.DIRECTION_EN.search(text) or any(
+                    c in compact for c in (*cues.COMPARE_KO, *cues.ROUTE_KO, *cues.DIRECTION_KO)))
 
 
 # Attributes of no campus place; asked alone they are off-topic.
@@ -399,6 +451,9 @@ def _contextual(clause: str, kb: KnowledgeBase, code: str) -> str | None:
     if place is None:
         return None
     norm = retrieval.normalise(spoken_numbers_to_digits(clause))
+    if _OTHER_ONE.search(norm) or any(w in norm.replace(" ", "") for w in _OTHER_ONE_KO):
+        siblings = _siblings(kb)[code]
+        return siblings[0] if len(siblings) == 1 else None  # "and the other one?"
     number = _ORDINAL.search(norm)
     candidates: list[str] = []
     if number:
@@ -423,6 +478,8 @@ def _contextual(clause: str, kb: KnowledgeBase, code: str) -> str | None:
         name_words = place.name_en.split()
         for cut in range(1, len(name_words)):
             candidates.append(" ".join(name_words[:cut] + latin))
+        # "and the annex?" after the College of Education Main Building
+        candidates.append(f"{_FAMILY_WORDS.sub(' ', place.name_en).strip()} {' '.join(latin)}")
     for candidate in candidates:
         codes = retrieval.find_places(candidate, kb)
         other = kb.by_code(codes[0]) if codes else None
@@ -430,6 +487,29 @@ def _contextual(clause: str, kb: KnowledgeBase, code: str) -> str | None:
                 and _names_said(other, said)):
             return other.code
     return None
+
+
+_OTHER_ONE = re.compile(r"\b(the other( one| building)?|other one)\b")
+_OTHER_ONE_KO = ("다른하나", "다른거", "다른건물", "다른곳", "나머지하나", "나머지건물", "다른한")
+# What tells members of one family apart: a number, I/II/III, main building or annex.
+_FAMILY_WORDS = re.compile(r"\b(\d+|(?-i:I{1,3})|main building|building|annex|main)\b|"
+                           r"제?\d|본관|별관", re.IGNORECASE)
+
+
+@lru_cache(maxsize=8)
+def _siblings(kb: KnowledgeBase) -> dict[str, tuple[str, ...]]:
+    """Each place's family: the other places whose English name differs only in a number,
+    I/II/III, or main building/annex ("Hanyang Cyber University Building 1" and "… 2")."""
+    families: dict[str, list[str]] = {}
+    for place in kb.places:
+        key = " ".join(_FAMILY_WORDS.sub(" ", place.name_en).split()).lower()
+        if key != " ".join(place.name_en.split()).lower():
+            families.setdefault(key, []).append(place.code)
+    out: dict[str, tuple[str, ...]] = {p.code: () for p in kb.places}
+    for codes in families.values():
+        for code in codes:
+            out[code] = tuple(c for c in codes if c != code)
+    return out
 
 
 def _question_word_ko(word: str) -> bool:
@@ -569,17 +649,27 @@ def _attribute(plain: str, kb: KnowledgeBase | None = None) -> str:
     ("hours", "menu"); none when the cue is a facility the KB has ("지하주차장 어디 있어요")."""
     if re.search(r"\bwhat time is it\b", plain) or "지금몇시" in plain.replace(" ", ""):
         return "time"
+    if kb is not None:  # the cue inside a facility the KB has is that facility, not the cue
+        plain = " ".join(w for w in plain.split() if not _names_a_facility(w, kb))
+        for phrase in _facility_phrases_en(kb):
+            plain = plain.replace(phrase, " ")
     found = _attributes(plain)
-    if found and kb is not None and _names_a_facility(plain, kb):
-        return ""
     return found[0] if found else ""
 
 
-def _names_a_facility(plain: str, kb: KnowledgeBase) -> bool:
-    """A Korean word of the text is a facility the KB lists (지하주차장, 학생식당 is not one)."""
+@lru_cache(maxsize=8)
+def _facility_phrases_en(kb: KnowledgeBase) -> tuple[str, ...]:
+    """The KB's English facilities of two words or more, normalised, longest first."""
+    phrases = {retrieval.normalise(f) for p in kb.places for f in p.features_en}
+    return tuple(sorted((p for p in phrases if len(p.split()) >= 2), key=len, reverse=True))
+
+
+def _names_a_facility(word: str, kb: KnowledgeBase) -> bool:
+    """A Korean word that is a facility the KB lists (지하주차장 holds the parking cue 주차
+    but is a place to go to; 학생식당's menu is still a menu)."""
     facilities = {f.replace(" ", "") for p in kb.places for f in p.features_ko}
-    return any(len(w) >= 3 and retrieval.strip_particle(w) in facilities
-               for w in plain.split() if re.fullmatch(r"[가-힣]+", w))
+    return (len(word) >= 3 and bool(re.fullmatch(r"[가-힣]+", word))
+            and retrieval.strip_particle(word) in facilities)
 
 
 def _extra_unknowns(words: list[str], found: list[Mention]) -> list[Ask]:
@@ -656,12 +746,13 @@ def _claims_a_number_ko(clause: str) -> bool:
     """"본관이 7층짜리 건물이에요?", "학군단 일 분이면 가요?": a number said as a fact, no
     question word: the visitor checks it."""
     compact = _ko_number_words(clause).replace(" ", "")
-    return bool(re.search(r"\d+(층|분)", compact)) and not any(w in compact for w in cues.WH_KO)
+    return bool(re.search(r"\d+(층|분)|\d{3}번", compact)) and not any(
+        w in compact for w in cues.WH_KO)
 
 
 def _asks_if_there_is(clause: str, kinds: tuple[Kind, ...]) -> bool:
     """"게스트하우스에 수영장 있어요?", "is there a shower there": does it have this one thing."""
-    if kinds != (Kind.FEATURES,):
+    if kinds not in ((Kind.FEATURES,), ()):
         return False
     compact = clause.replace(" ", "")
     return bool(re.search(r"(있어요|있나요|있어|있니|있습니까|있을까요|있죠|있어요요)$", compact)
@@ -697,6 +788,30 @@ def _checking(text: str) -> bool:
         w in compact for w in cues.WH_KO)
 
 
+_IT_CHECK_EN = re.compile(r"^(and |also |but |so )?(is|isn t|was) (it|that|that one|this one)\b")
+
+
+def _checks_it_against(clause: str) -> bool:
+    """"and is it next to the science building": a yes/no about "it" and another place."""
+    return bool(_IT_CHECK_EN.search(clause)) and bool(
+        cues.NEIGHBOUR_EN.search(clause) or re.search(r"\b(left|right|above|below|behind|"
+                                                       r"opposite|across)\b", clause))
+
+
+def _declarative_question(text: str) -> bool:
+    """A statement said as a question: "The Guest House is building 807?", "행원파크가
+    기숙사예요?" (no question word: the visitor offers a fact to be confirmed)."""
+    last = re.split(r"(?<=[.!?])\s+", text.strip())[-1]
+    norm = retrieval.normalise(last)
+    if re.search(r"[가-힣]", last):
+        compact = norm.replace(" ", "")
+        return bool(re.search(r"[가-힣](이|가|은|는)\s+\S+(이에요|예요|인가요|이야|입니까)$", norm)
+                    ) and not any(w in compact for w in cues.WH_KO)
+    return last.endswith("?") and not _WH_EN.search(norm) and bool(
+        re.search(r"\b(is|has|have|are)\b", norm)) and not re.match(
+        r"(is|are|has|have|does|do|did|can|could|was|were|will|would|should)\b", norm)
+
+
 _WH_EN = re.compile(r"\b(how (many|much|far|long|do|can)|where|what|which|when|who)\b")
 _TAG_EN = re.compile(r"\b(isn t it|is it not|right|correct|am i right|is that (right|true)|"
                      r"doesn t it|yeah)\s*(qqsep\s*)*$")
@@ -707,8 +822,10 @@ def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
     """What a yes/no question asserts, when it is one ("…죠?", "isn't it", "is X …?")."""
     clause = re.sub(r"\s*\b(right|correct|yeah)\s*$", "", _ko_number_words(clause))
     compact = clause.replace(" ", "")
-    negated = bool(cues.NEGATION_EN.search(clause)) or any(
-        c in compact for c in cues.NEGATION_KO)
+    # "410번 아니에요?", "isn't it?": a tag asking for agreement, not a negative claim
+    untagged = _TAG_KO.sub("", compact)
+    negated = bool(cues.NEGATION_EN.search(_TAG_EN.sub("", clause))) or any(
+        c in untagged for c in cues.NEGATION_KO)
     if unknown is not None:
         if cues.EXISTS_EN.search(clause) or any(c in compact for c in cues.EXISTS_KO):
             return Claim("exists", "no" if negated else "yes", negated)
@@ -721,13 +838,17 @@ def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
     clause = _NUMBER_WORD.sub(lambda m: str(_NUMBER_WORDS[m[0]]), clause)
     numbers = [w for w in clause.split() if w.isdigit()]
     codes = [n for n in numbers if len(n) == 3]
+    # "right next to", "right by": right as "just", not a side
+    sided = _RIGHT_AS_JUST.sub("", clause)
     direction = [d for d in (*cues.DIRECTION_WORDS_EN, *cues.DIRECTION_WORDS_KO)
-                 if re.search(rf"\b{d}\b" if d.isascii() else rf"{d}(쪽|에|편|\s|$)", clause)]
+                 if re.search(rf"\b{d}\b" if d.isascii() else rf"{d}(쪽|에|편|\s|$)", sided)]
     if direction and len(places) >= 2 and not codes:
         return Claim("direction", f"{places[1]} {direction[0]}", negated)
-    if len(places) >= 2 and (cues.NEIGHBOUR_EN.search(clause)
-                             or any(c in compact for c in cues.NEIGHBOUR_KO)):
+    beside = cues.NEIGHBOUR_EN.search(clause) or any(c in compact for c in cues.NEIGHBOUR_KO)
+    if len(places) >= 2 and beside:
         return Claim("neighbour", places[1], negated)
+    if beside and place.code != "104" and _THE_GATE.search(clause):
+        return Claim("neighbour", "104", negated)  # "right next to the gate": this gate
     if cues.BASEMENT_EN.search(clause) or any(c in compact for c in cues.BASEMENT_KO):
         number = next((n for n in numbers if len(n) <= 2), "")
         return Claim("basement", number or ("no" if negated else "yes"), negated)
@@ -744,6 +865,12 @@ def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
         return Claim("code", places[1], negated)
     # nothing beyond the place's own names ("is residence hall 6 the happy dormitory?")
     return Claim("words", " ".join(_claim_words(clause, place)), negated)
+
+
+_THE_GATE = re.compile(r"\b(the gate|this gate|here|the kiosk)\b|여기|애지문|정문|이 문")
+_TAG_KO = re.compile(r"(아니에요|아니예요|아니야|아닌가요|아닌가|아니죠|아니지|아닙니까)$")
+_RIGHT_AS_JUST = re.compile(r"\bright (?=next|by|beside|in front|behind|below|above|there|here|"
+                            r"across|opposite|outside|at|on top|under)")
 
 
 def _bound(clause: str) -> str:

@@ -103,6 +103,19 @@ def _acts_match(expected: str, got: str) -> bool:
     return expected == got or any({expected, got} <= same for same in _SAME_ACTS)
 
 
+def _verdict_for(reply: Reply, kind: str, places: tuple[str, ...]) -> str | None:
+    """The verdict on these places; a check written with its second place ("is 105 to the
+    right of 104?": places 105, 104) also matches the engine's verdict on the first alone."""
+    verdicts = _verdicts(reply)
+    if (kind, places) in verdicts:
+        return verdicts[(kind, places)]
+    if kind == "check" and places:
+        return next((v for (k, ps), v in verdicts.items()
+                     if k == kind and ps and ps[0] == places[0] and set(ps) <= set(places)),
+                    None)
+    return None
+
+
 def _verdicts(reply: Reply) -> dict[tuple[str, tuple[str, ...]], str]:
     """(kind, places) -> verdict, for the checks and comparisons the engine decided."""
     return {(kind, tuple(places)): verdict
@@ -122,7 +135,7 @@ def _judge_ask(engine: DialogEngine, ask: ExpectedAsk, reply: Reply) -> tuple[st
                 r in reply.answer for r in _UNKNOWN_PLACE_REFUSAL):
             return "named a place that does not exist", True
     elif ask.kind in ("check", "compare"):
-        verdict = _verdicts(reply).get((ask.kind, tuple(ask.places)))
+        verdict = _verdict_for(reply, ask.kind, tuple(ask.places))
         if verdict is None:
             return f"no {ask.kind} verdict", False
         if verdict != ask.answer:
@@ -174,6 +187,12 @@ def judge(engine: DialogEngine, item: UnderstandingItem, reply: Reply,
     asks = item.asks
     asked = {c for ask in asks for c in ask.places}
     if item.act in ("repeat", "slower", "switch_language"):
+        if previous is None and item.act == "switch_language":
+            # asked first ("Could you speak Korean, please?"): right when the kiosk answers in
+            # that language and names no place
+            if reply.places:
+                return False, True, f"named place {reply.places[0]}"
+            return not language, False, language
         if previous is None:
             return False, False, "nothing to repeat"
         before_item, before = previous
