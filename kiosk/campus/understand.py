@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from kiosk.campus import cues, retrieval
-from kiosk.campus.knowledge import KnowledgeBase, Place
 from kiosk.campus.facilities import places_with_facility
+from kiosk.campus.knowledge import KnowledgeBase, Place
 from kiosk.campus.query import Act, Ask, Claim, Kind, Lang, Query
 from kiosk.campus.retrieval import Intent, Mention
 from kiosk.campus.spoken_numbers import spoken_numbers_to_digits
