@@ -225,7 +225,7 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
             return "no", Intent.CATEGORY
         found = all(re.search(rf"(?<![a-z]){re.escape(w.rstrip('s'))}", known) for w in words)
         if not found and _another_category(words, place, kb):
-            return "no", Intent.CATEGORY  # "행원파크가 기숙사예요?": dormitory is other places' kind
+            return "no", Intent.CATEGORY  # "행원파크가 기숙사예요?": others' kind
         return ("yes" if found else "unknown"), Intent.CATEGORY
     return "unknown", Intent.LOCATION
 
