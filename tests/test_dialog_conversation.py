@@ -80,9 +80,15 @@ def test_conversation_acts_get_their_own_answer(engine: DialogEngine) -> None:
     assert languages.answer.startswith("Yes, I speak English and Korean")
 
 
-def test_the_blind_understanding_set_stays_above_its_floor(engine: DialogEngine) -> None:
-    """The first blind set (409 lines) was used once to fix the rules (see README), so it is
-    a regression floor now: 94.4 % right, 1.0 % hallucinated from templates on 2026-12-01."""
-    summary, _ = evaluate(engine, DEFAULT_SET)
-    assert summary["correct_pct"] >= 93.0
-    assert summary["hallucinated_pct"] <= 1.5
+@pytest.mark.parametrize(("name", "correct", "hallucinated"), [
+    ("understanding_questions.jsonl", 94.0, 1.5),    # 95.8 / 1.0 on 2026-12-01
+    ("understanding_questions_2.jsonl", 92.5, 2.0),  # 94.1 / 1.6
+    ("understanding_questions_3.jsonl", 93.0, 2.0),  # 94.7 / 1.4
+])
+def test_the_blind_understanding_sets_stay_above_their_floors(
+        engine: DialogEngine, name: str, correct: float, hallucinated: float) -> None:
+    """The three blind sets were each measured before their misses were read, then used once
+    to fix the rules (see README), so they are regression floors now, not blind figures."""
+    summary, _ = evaluate(engine, DEFAULT_SET.with_name(name))
+    assert summary["correct_pct"] >= correct
+    assert summary["hallucinated_pct"] <= hallucinated
