@@ -281,6 +281,9 @@ def _add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                        help="repetitions of every measurement; medians are reported (default 3)")
     bench.add_argument("--plot", metavar="PNG", help="write the per-stage latency breakdown "
                        "(needs matplotlib; skipped with a note if it is missing)")
+    bench.add_argument("--voice-questions", type=int, metavar="N",
+                       help="spoken questions for the voice-to-voice figure (default: all 20, "
+                            "half English, half Korean)")
     bench.add_argument("--budget-mb", type=float, help="budget for the swapping run (default: "
                        "base RSS + largest model + 150 MB)")
     bench.add_argument("--soak", type=int, metavar="N", help="instead: N scripted turns through "
@@ -308,7 +311,7 @@ def _cmd_bench(args: argparse.Namespace, config: Config) -> int:
     if args.runs < 1:
         print("kiosk bench: --runs must be ≥ 1", file=sys.stderr)
         return 2
-    result = bench.run_bench(config, args.runs, args.budget_mb, progress)
+    result = bench.run_bench(config, args.runs, args.budget_mb, progress, args.voice_questions)
     print(json.dumps(result, ensure_ascii=False) if args.json else bench.format_table(result))
     if args.plot:
         print(bench.plot(result, Path(args.plot)), file=sys.stderr)

@@ -63,11 +63,12 @@ class TurnRecord:
     places: tuple[str, ...] = ()
     interrupted: bool = False
     timings_ms: dict[str, float] = field(default_factory=dict)
+    ended_by: str = "silence"  # what closed the utterance (see `Utterance.ended_by`)
 
     def as_json(self) -> dict[str, object]:
         return {"transcript": self.transcript, "lang": self.lang, "answer": self.answer,
                 "spoken": self.spoken, "source": self.source, "places": list(self.places),
-                "interrupted": self.interrupted, "cut": self.cut,
+                "interrupted": self.interrupted, "cut": self.cut, "ended_by": self.ended_by,
                 "utterance_s": [round(self.utterance_start_s, 2), round(self.utterance_end_s, 2)],
                 "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
 
@@ -193,7 +194,7 @@ class VoiceLoop:
                 log.info("event=echo_dropped chars=%d", len(transcript.text))
                 continue
             record = TurnRecord(transcript.text, transcript.lang, utterance.start_s,
-                                utterance.end_s, utterance.cut)
+                                utterance.end_s, utterance.cut, ended_by=utterance.ended_by)
             record.timings_ms["asr"] = transcript.asr_ms
             self._turn = asyncio.create_task(self._answer(record, heard_at))
             try:

@@ -30,7 +30,7 @@ def kiosk_json(*args: str) -> dict:
 def result(config: Config) -> dict:
     if not config.model_path(config.llm.model).is_file():
         pytest.skip("models missing (run `kiosk models fetch`)")
-    return kiosk_json("bench", "--runs", "1")
+    return kiosk_json("bench", "--runs", "1", "--voice-questions", "2")
 
 
 def test_bench_reports_every_stage(result: dict) -> None:
@@ -45,6 +45,14 @@ def test_bench_reports_every_stage(result: dict) -> None:
     assert isinstance(llm["overhead"], float)
     assert result["tts"]["en"]["rtf"] > 0
     assert result["tts"]["ko"]["voice"] == "kokoro:jm_kumo" and result["tts"]["ko"]["rtf"] > 0
+
+
+def test_bench_reports_voice_to_voice_per_language(result: dict) -> None:
+    v2v = result["voice_to_voice"]
+    assert v2v["questions"] == 2 and v2v["unanswered"] == 0
+    assert {row["lang"] for row in v2v["rows"]} == {"en", "ko"}
+    assert v2v["all"]["n"] == 2 and v2v["all"]["p50_ms"] > 0  # the reply starts after the word
+    assert set(v2v["by_lang"]) == {"en", "ko"}
 
 
 def test_bench_compares_streaming_and_sequential_on_the_same_turns(result: dict) -> None:

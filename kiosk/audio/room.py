@@ -23,6 +23,8 @@ from kiosk.messages import ASR_RATE_HZ, SpeechAudio
 
 log = logging.getLogger(__name__)
 
+_AFTER_REPLY_S = 0.1  # with stop_after_first_reply: how much of the reply is still heard
+
 
 @dataclass
 class Playback:
@@ -42,6 +44,7 @@ class Room:
     interrupt_after_s: float = 1.0
     playbacks: list[Playback] = field(default_factory=list)
     interruption_at_s: float | None = None
+    stop_after_first_reply: bool = False     # close the room once the kiosk starts answering
 
     def __post_init__(self) -> None:
         self._mic = np.asarray(self.visitor, np.float32).copy()
@@ -71,7 +74,9 @@ class Room:
         started = loop.time()
         while True:
             end_s = self._sound_end / ASR_RATE_HZ + self.tail_s
-            if self.now_s >= end_s and not self._playing():
+            answered = self.stop_after_first_reply and bool(self.playbacks) and (
+                self.now_s >= self.playbacks[0].start_s + _AFTER_REPLY_S)
+            if answered or (self.now_s >= end_s and not self._playing()):
                 self._closed = True
                 self._clock.set()
                 return

@@ -58,7 +58,8 @@ CARRIER = "where_is_hanyang_plaza.wav"
 """Audio that carries a Korean text question through the VAD (its words are replaced)."""
 SWAP_MARGIN_MB = 150.0
 """Tight budget = base RSS + largest model + this (allocator residue and work buffers)."""
-TARGETS = {"ttfa_ratio": 0.6, "llm_overhead": 0.10, "peak_rss_mb": 1536.0, "soak_growth": 0.05}
+TARGETS = {"ttfa_ratio": 0.6, "llm_overhead": 0.10, "peak_rss_mb": 1536.0, "soak_growth": 0.05,
+           "voice_to_voice_p50_ms": 800.0, "voice_to_voice_p95_ms": 1500.0}
 
 Progress = Callable[[str], None]
 
@@ -431,9 +432,12 @@ def machine() -> dict[str, Any]:
 
 
 def run_bench(config: Config, runs: int = 3, budget_mb: float | None = None,
-              progress: Progress | None = None) -> dict[str, Any]:
-    """Every measurement above, as one JSON-able dict (see `format_table`)."""
+              progress: Progress | None = None,
+              voice_questions: int | None = None) -> dict[str, Any]:
+    """Every measurement above, as one JSON-able dict (see `format_table`); voice-to-voice
+    over ``voice_questions`` spoken questions (all 20 by default), once each."""
     from kiosk.daemon import Models
+    from kiosk.diag import voice_to_voice
 
     say = progress or (lambda line: log.info("event=bench %s", line))
     if not config.llm.enabled:
@@ -444,6 +448,7 @@ def run_bench(config: Config, runs: int = 3, budget_mb: float | None = None,
     models.preload()
     say("models loaded")
     result["vad"] = measure_vad(models)
+    result["voice_to_voice"] = voice_to_voice.measure(models, 1, say, voice_questions)
     ttfa = measure_ttfa(models, runs, say)
     result["ttfa"] = ttfa
     result["asr"] = asr_figures(ttfa["turns"])
@@ -494,9 +499,19 @@ def format_table(result: dict[str, Any]) -> str:
     t, m = result["ttfa"], result["machine"]
     llm, swap, mem = result["llm"], result["swap"], result["memory"]
     tts = result.get("tts", {})
+    v2v = result.get("voice_to_voice", {})
+    every, langs = v2v.get("all", {}), v2v.get("by_lang", {})
     lines = [
         f"kiosk bench: {m['cpus']} CPUs {m['processor']}, load {m['loadavg_1m']}, "
         f"{result['runs']} run(s), {result.get('elapsed_s', '?')} s",
+        f"{'voice-to-voice p50 / p95':28} {_fmt(every.get('p50_ms'), ' ms')}"
+        f"{_verdict(every.get('p50_ms'), TARGETS['voice_to_voice_p50_ms'], ' ms')} / "
+        f"{_fmt(every.get('p95_ms'), ' ms')}"
+        f"{_verdict(every.get('p95_ms'), TARGETS['voice_to_voice_p95_ms'], ' ms')}  "
+        f"(last word to first sound, {every.get('n', 0)} spoken questions)",
+        f"{'  p50 ko / en':28} {_fmt(langs.get('ko', {}).get('p50_ms'), ' ms')} / "
+        f"{_fmt(langs.get('en', {}).get('p50_ms'), ' ms')}; by answer source: " + ", ".join(
+            f"{k} {_fmt(v.get('p50_ms'), ' ms')}" for k, v in v2v.get("by_source", {}).items()),
         f"{'VAD':28} {_fmt(result['vad']['ms_per_frame'], ' ms', 3)} per 32 ms frame",
         f"{'ASR (whisper, en)':28} RTF {_fmt(result['asr']['rtf'], '', 3)}",
         f"{'LLM first token (turns)':28} {_fmt(llm.get('first_token_ms'), ' ms')}",
