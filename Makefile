@@ -8,7 +8,7 @@ KIOSK := $(BIN)/kiosk
 STAMP := $(VENV)/.stamp
 APT_PACKAGES := libportaudio2 pulseaudio libasound2-plugins sox espeak-ng
 
-.PHONY: install system-deps models demo test lint bench soak install-service clean
+.PHONY: install system-deps models demo test test-fast lint bench soak install-service clean
 
 install: $(STAMP)-install models
 
@@ -47,8 +47,13 @@ demo: install
 test: install $(STAMP)-train
 	$(BIN)/python -m pytest -q
 
+# The edit-test loop: no real models loaded, no PulseAudio needed (about 2 minutes).
+test-fast: install
+	$(BIN)/python -m pytest -q -m "not slow and not audio"
+
 lint: $(STAMP)-install
 	$(BIN)/ruff check kiosk tests
+	$(BIN)/python -m mypy kiosk
 
 bench: install
 	$(KIOSK) bench
@@ -61,4 +66,4 @@ install-service: install
 	sudo $(KIOSK) install-service --prefix $(CURDIR)
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

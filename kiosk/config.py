@@ -100,7 +100,7 @@ class VadConfig(Section):
     turn_pause_ms: Annotated[int, Field(ge=64, le=2000)] = 200
     turn_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.5
     incomplete_silence_ms: Annotated[int, Field(ge=100, le=5000)] = 1500
-    turn_early_langs: list[Lang] = Field(default_factory=lambda: ["ko"])
+    turn_early_langs: list[Lang] = Field(default_factory=lambda: list[Lang](["ko"]))
 
     @model_validator(mode="after")
     def _hysteresis(self) -> VadConfig:
@@ -115,7 +115,8 @@ class AsrConfig(Section):
     device: Literal["cpu", "cuda", "auto"] = "cpu"
     compute_type: Literal["int8", "int8_float16", "float16", "float32", "default"] = "int8"
     beam_size: Annotated[int, Field(ge=1, le=10)] = 1
-    languages: list[Lang] = Field(default_factory=lambda: ["ko", "en"], min_length=1)
+    languages: list[Lang] = Field(default_factory=lambda: list[Lang](["ko", "en"]),
+                                 min_length=1)
     hotwords_from_kb: bool = True
     threads: Annotated[int, Field(ge=0, le=64)] = 0
     window_s: Annotated[int, Field(ge=5, le=30)] = 10
@@ -139,8 +140,8 @@ class LlmConfig(Section):
     first_sentence_timeout_s: Annotated[float, Field(gt=0, le=60)] = 2.5
     cpu_repack: bool = False
     few_shot: Annotated[int, Field(ge=0, le=5)] = 0
-    phrased_kinds: list[QuestionKind] = Field(default_factory=lambda: [
-        "location", "route", "features", "category"])
+    phrased_kinds: list[QuestionKind] = Field(default_factory=lambda: list[QuestionKind]([
+        "location", "route", "features", "category"]))
     enabled: bool = True
 
 
@@ -153,7 +154,8 @@ class DialogConfig(Section):
 
 class TtsConfig(Section):
     voices: dict[Lang, SafeName] = Field(
-        default_factory=lambda: {"en": "en_US-joe-medium.onnx", "ko": "kokoro:jm_kumo"}
+        default_factory=lambda: dict[Lang, str](
+            {"en": "en_US-joe-medium.onnx", "ko": "kokoro:jm_kumo"})
     )
     ko_fallback: Literal["english", "romanized", "espeak", "none"] = "english"
     length_scale: Annotated[float, Field(gt=0.3, le=3)] = 1.0

@@ -200,8 +200,9 @@ class ModelSlot:
     estimate_mb: float
     device: bool = False
     """Runs on CUDA: its weights are counted as ``device_mb`` (RSS does not show them)."""
-    warm: Callable[[], None] | None = None
-    """A tiny inference run after the first load, so the measurement includes work buffers."""
+    warm: Callable[[], object] | None = None
+    """A tiny inference run after the first load, so the measurement includes work buffers
+    (its result, a transcript or the first tokens, is thrown away)."""
     info: Callable[[], dict[str, Any]] | None = None
     """Extra fields for the status board (e.g. which path speaks Korean)."""
     floor_mb: float = 0.0

@@ -32,7 +32,6 @@ from kiosk.dialog.engine import DialogEngine, Reply
 from kiosk.errors import AudioError, KioskError, one_line
 from kiosk.governor import release_memory
 from kiosk.messages import ASR_RATE_HZ, SpeechAudio, Transcript, Utterance
-from kiosk.speech.asr import Transcriber
 from kiosk.speech.tts import Speaker
 from kiosk.speech.turn import CompletionModel, TurnTaker
 from kiosk.speech.vad import FRAME_S, FrameScorer, UtteranceSegmenter
@@ -46,6 +45,13 @@ class Sink(Protocol):
     async def play(self, speech: SpeechAudio) -> float: ...
 
     def stop(self) -> None: ...
+
+
+class SpeechToText(Protocol):
+    """What the loop asks of ASR: the `Transcriber`, or a stand-in that knows the words (the
+    benchmark's Korean text path, the soak test)."""
+
+    def transcribe(self, audio: np.ndarray, *, hotwords: str | None = None) -> Transcript: ...
 
 
 @dataclass
@@ -95,7 +101,7 @@ class VoiceLoop:
     """Runs until the source ends (WAV) or the task is cancelled (daemon shutdown)."""
 
     def __init__(self, config: Config, source: AsyncIterable[np.ndarray], sink: Sink, *,
-                 scorer: FrameScorer, transcriber: Transcriber, speaker: Speaker,
+                 scorer: FrameScorer, transcriber: SpeechToText, speaker: Speaker,
                  engine: DialogEngine, hotwords: str | None = None,
                  on_turn: Callable[[TurnRecord], None] | None = None,
                  on_state: Callable[[str], None] | None = None,
@@ -181,13 +187,14 @@ class VoiceLoop:
     async def _respond(self) -> None:
         while (item := await self._utterances.get()) is not None:
             utterance, heard_at = item
-            try:
-                transcript = utterance.heard or await asyncio.to_thread(
-                    self._transcribe, utterance)
-            except KioskError as error:
-                log.error("event=asr_error error=%s", error)
-                self._on_error("asr", str(error))
-                continue
+            transcript = utterance.heard  # the turn's ASR, when it was done early at a pause
+            if transcript is None:
+                try:
+                    transcript = await asyncio.to_thread(self._transcribe, utterance)
+                except KioskError as error:
+                    log.error("event=asr_error error=%s", error)
+                    self._on_error("asr", str(error))
+                    continue
             if not transcript.text:
                 continue
             if self.echo.is_own_words(transcript.text):
@@ -200,9 +207,9 @@ class VoiceLoop:
             try:
                 await self._turn
             except* Exception as errors:  # one bad turn never ends the loop
-                for error in _leaves(errors):
-                    log.error("event=turn_error error=%s", one_line(error))
-                    self._on_error(type(error).__name__, str(error))
+                for failure in _leaves(errors):
+                    log.error("event=turn_error error=%s", one_line(failure))
+                    self._on_error(type(failure).__name__, str(failure))
             finally:
                 self._speaking = False
                 self._on_state("listening")

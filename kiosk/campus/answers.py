@@ -228,8 +228,8 @@ def _neighbours(place: Place, lang: Lang, kb: KnowledgeBase) -> str:
         return f"I don't have neighbour information for {label(place, 'en')}."
     parts = []
     for direction, places in groups.items():
-        names = _join_en([label(p, "en") for p in places])
-        parts.append(f"{names}, both {direction}" if len(places) > 1 else f"{names} {direction}")
+        listed = _join_en([label(p, "en") for p in places])
+        parts.append(f"{listed}, both {direction}" if len(places) > 1 else f"{listed} {direction}")
     return f"Right by {label(place, 'en')} you'll find {_join_en(parts)}."
 
 

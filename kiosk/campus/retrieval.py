@@ -379,12 +379,12 @@ def _exact_hits(toks: list[str], compact: str, idx: _Index) -> list[_Hit]:
     for i in range(len(toks)):
         for n in range(1, min(6, len(toks) - i) + 1):
             window = "".join(toks[i : i + n])
-            code = idx.tokens.get(window)
-            if code is None:
+            token_code = idx.tokens.get(window)
+            if token_code is None:
                 continue
             if window in idx.generic and _other_place(toks, i, i + n, idx):
                 continue
-            hits.append(_Hit(offsets[i], offsets[i] + len(window), code, 0))
+            hits.append(_Hit(offsets[i], offsets[i] + len(window), token_code, 0))
     return hits
 
 

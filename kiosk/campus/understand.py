@@ -854,11 +854,11 @@ def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
         return Claim("basement", number or ("no" if negated else "yes"), negated)
     bound = _bound(clause)
     if re.search(r"\d+ ?(층|floors?\b|stor(e)?(y|ies|eys)\b)", clause):
-        number = re.search(r"(\d+) ?(층|floor|stor)", clause)
-        return Claim("floors", bound + number[1] if number else "", negated)
+        count = re.search(r"(\d+) ?(층|floor|stor)", clause)
+        return Claim("floors", bound + count[1] if count else "", negated)
     if re.search(r"\d+ ?(분|minutes?\b|mins?\b)", clause):
-        number = re.search(r"(\d+) ?(분|min)", clause)
-        return Claim("minutes", bound + number[1] if number else "", negated)
+        count = re.search(r"(\d+) ?(분|min)", clause)
+        return Claim("minutes", bound + count[1] if count else "", negated)
     if codes:
         return Claim("code", codes[0], negated)
     if len(places) >= 2 and place.code != places[1]:

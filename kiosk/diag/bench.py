@@ -31,7 +31,7 @@ import os
 import platform
 import statistics
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,7 +125,7 @@ def cold_llm_cache(models: Any) -> None:
 
 
 async def voice_turns(models: Any, item: BenchInput, streaming: bool,
-                      sink: NullSink | None = None) -> list[TurnRecord]:
+                      sink: NullSink | None = None) -> Sequence[TurnRecord]:
     """One input through a fresh `VoiceLoop` on the process's models, not paced in real time."""
     config = models.config
     models.engine.sessions.reset(config.pipeline.session_id)
@@ -167,8 +167,7 @@ def measure_ttfa(models: Any, runs: int, progress: Progress) -> dict[str, Any]:
     summary: dict[str, Any] = {
         "turns": rows, "pairs": overall["pairs"], "streaming_ms": overall["streaming"],
         "sequential_ms": overall["sequential"], "ratio": overall["ratio"],
-        "by_lang": {lang: paired_ttfa(rows, lambda r, lang=lang: r["lang"] == lang)
-                    for lang in ("en", "ko")},
+        "by_lang": {lang: paired_ttfa(rows, _in_lang(lang)) for lang in ("en", "ko")},
         "model_phrased": paired_ttfa(rows, lambda r: r["source"] == "llm"),
     }
     after_asr = paired_ttfa(rows, minus_asr=True)  # ASR is the same work in both modes
@@ -178,6 +177,11 @@ def measure_ttfa(models: Any, runs: int, progress: Progress) -> dict[str, Any]:
     summary["sources"] = {source: sum(r["source"] == source for r in rows)
                           for source in sorted({r["source"] for r in rows})}
     return summary
+
+
+def _in_lang(lang: str) -> Callable[[dict[str, Any]], bool]:
+    """A `paired_ttfa` filter: the turns in one language."""
+    return lambda row: row["lang"] == lang
 
 
 def paired_ttfa(rows: list[dict[str, Any]], keep: Callable[[dict[str, Any]], bool] = bool,

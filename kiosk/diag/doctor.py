@@ -14,6 +14,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Literal
 
@@ -417,8 +418,9 @@ def run_checks(config: Config, quick: bool = False,
     rig: SpeechRig | None = None
     if not quick:
         rig = speech = SpeechRig(config)
-        plan += [(f"round trip {lang}", lambda lang=lang: check_round_trip(config, lang, speech))
-                 for lang in ("en", "ko")]
+        langs: tuple[Lang, ...] = ("en", "ko")
+        plan += [(f"round trip {lang}", partial(check_round_trip, config, lang, speech))
+                 for lang in langs]
         plan.append(("dialog", lambda: check_dialog(config)))
     results: list[Check] = []
     try:

@@ -195,7 +195,7 @@ class Soak:
 
     async def run(self) -> None:
         loop = VoiceLoop(self.models.config, self.blocks(), self.sink, scorer=self.models.vad,
-                         transcriber=self.transcriber,  # type: ignore[arg-type]
+                         transcriber=self.transcriber,
                          speaker=self.models.tts, engine=self.models.engine,
                          hotwords=self.models.hotwords, on_turn=self.on_turn,
                          acquire=self.models.governor.acquire)

@@ -97,7 +97,7 @@ class StatusBoard:
         self._peak_rss_mb = 0.0
         self._process = psutil.Process()
         self._health: dict[str, dict[str, Any]] = {}
-        self._on_health: Callable[[str], None] | None = None
+        self._on_health: Callable[[str], object] | None = None  # its result is not used
 
     @classmethod
     def from_config(cls, config: Config) -> StatusBoard:
@@ -150,7 +150,7 @@ class StatusBoard:
         if self._on_health:
             self._on_health(summary)
 
-    def on_health(self, callback: Callable[[str], None]) -> None:
+    def on_health(self, callback: Callable[[str], object]) -> None:
         self._on_health = callback
 
     def _health_line(self) -> str:

@@ -26,7 +26,7 @@ from typing import Literal
 
 from kiosk.campus import answers, groups, replies
 from kiosk.campus.knowledge import KnowledgeBase, Place
-from kiosk.campus.query import ONE_PLACE_KINDS, Act, Query
+from kiosk.campus.query import ONE_PLACE_KINDS, Act, Lang, Query
 from kiosk.campus.retrieval import Intent
 from kiosk.campus.understand import understand
 from kiosk.config import Config
@@ -50,7 +50,7 @@ SLOWER_PACE = 1.35  # length-scale factor for "slower please" (Piper's 1.0 is br
 @dataclass(frozen=True)
 class Reply:
     answer: str
-    lang: str
+    lang: Lang
     places: tuple[str, ...]
     source: Source
     intent: str
@@ -143,7 +143,7 @@ class DialogEngine:
         if act in (Act.REPEAT, Act.SLOWER):
             return self._repeat(session, lang, slower=act is Act.SLOWER)
         if act is Act.OFF_TOPIC or (act is Act.INJECTION and not query.asks):
-            reason = "injection" if act is Act.INJECTION else "offtopic"
+            reason: answers.RefusalReason = "injection" if act is Act.INJECTION else "offtopic"
             return Reply(answers.refusal(lang, reason), lang, (), "refusal", Intent.OFFTOPIC.value
                          if reason == "offtopic" else Intent.UNKNOWN.value, guard=reason)
         if act not in (Act.QUESTION, Act.INJECTION, Act.SWITCH_LANGUAGE):
@@ -182,7 +182,7 @@ class DialogEngine:
                         if lang == "ko" else in_english)
                 return Reply(said, lang, group.codes, "template", Intent.LOCATION.value,
                              guard="several", answer_en=in_english)
-        reason = "unknown_place" if act_is_plain else "injection"
+        reason: answers.RefusalReason = "unknown_place" if act_is_plain else "injection"
         return Reply(answers.refusal(lang, reason), lang, (), "refusal", Intent.UNKNOWN.value,
                      guard=reason)
 
@@ -198,7 +198,7 @@ class DialogEngine:
                      guard=guard or "composed", answer_en=in_english,
                      verdicts=composed.verdicts)
 
-    def _repeat(self, session: Session, lang: str, slower: bool) -> Reply:
+    def _repeat(self, session: Session, lang: Lang, slower: bool) -> Reply:
         """The last answer again, as it was said (re-spoken, not re-generated)."""
         turn = session.last_answer()
         if turn is None:
@@ -228,7 +228,7 @@ class DialogEngine:
             return answers.help_text("en")
         return answers.refusal("en", reply.guard or "unknown_place")  # type: ignore[arg-type]
 
-    def facilities(self, place: Place, intent: Intent, lang: str) -> dict[str, str]:
+    def facilities(self, place: Place, intent: Intent, lang: Lang) -> dict[str, str]:
         """For a facilities question, each facility's required word ("word:café") and how to
         name it ("a café")."""
         if intent is not Intent.FEATURES:
@@ -236,7 +236,7 @@ class DialogEngine:
         features = place.features_ko if lang == "ko" else place.features_en
         return {f"word:{_key_word(f, lang, place.name(lang))}": f for f in features}
 
-    def requirements(self, place: Place, intent: Intent, lang: str) -> guard.Requirements:
+    def requirements(self, place: Place, intent: Intent, lang: Lang) -> guard.Requirements:
         """The facts an answer to this kind of question must state to count as an answer."""
         numbers: set[str] = set()
         places: set[str] = set()
@@ -267,7 +267,7 @@ class DialogEngine:
                                   words=frozenset(w for w in words if w),
                                   directions=tuple(directions))
 
-    def _phrase(self, text: str, lang: str, place: Place, intent: Intent, template: str,
+    def _phrase(self, text: str, lang: Lang, place: Place, intent: Intent, template: str,
                 on_sentence: SentenceSink | None, cancel: threading.Event | None,
                 yield_to: threading.Event | None) -> Reply:
         """Let the model phrase the facts; fall back to the template on any doubt."""
@@ -367,7 +367,7 @@ class GuardedReply:
     fails the guard ends the model's part of the reply.
     """
 
-    def __init__(self, facts: str, lang: str, required: guard.Requirements,
+    def __init__(self, facts: str, lang: Lang, required: guard.Requirements,
                  mentions: guard.MentionFinder, on_sentence: SentenceSink | None,
                  template: str, facilities: Mapping[str, str] | None = None) -> None:
         self._facts = facts

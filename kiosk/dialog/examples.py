@@ -11,7 +11,7 @@ from __future__ import annotations
 from functools import lru_cache
 
 from kiosk.campus import answers
-from kiosk.campus.knowledge import KnowledgeBase
+from kiosk.campus.knowledge import KnowledgeBase, Lang
 from kiosk.campus.retrieval import Intent
 from kiosk.dialog.prompt import Example
 
@@ -40,7 +40,7 @@ class ExampleBank:
         self._count = count
         self.for_question = lru_cache(maxsize=256)(self._build)
 
-    def _build(self, intent: Intent, lang: str, asked_code: str) -> tuple[Example, ...]:
+    def _build(self, intent: Intent, lang: Lang, asked_code: str) -> tuple[Example, ...]:
         questions = QUESTIONS.get(intent, QUESTIONS[Intent.LOCATION])
         chosen: list[Example] = []
         for code in EXAMPLE_PLACES:

@@ -14,14 +14,14 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from kiosk.campus.query import Act, Query
+from kiosk.campus.query import Act, Lang, Query
 
 
 @dataclass(frozen=True)
 class Turn:
     user: str
     assistant: str
-    lang: str
+    lang: Lang
     places: tuple[str, ...]
     query: Query | None = None  # what was understood: follow-ups and "say that again" use it
 

@@ -19,14 +19,18 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Generator, Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING, TypedDict
 
 from kiosk.config import Config, LlmConfig
 from kiosk.dialog.compute import ComputeThread
 from kiosk.dialog.ggufcheck import check_gguf_file
 from kiosk.errors import ModelError
 from kiosk.modelstore import verify_model_file
+
+if TYPE_CHECKING:
+    from llama_cpp import Llama
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +65,16 @@ _LLAMA_LEVELS = {0: logging.CRITICAL, 1: logging.INFO, 2: logging.WARNING, 3: lo
                  4: logging.DEBUG}
 _llama_log = logging.getLogger("kiosk.llama")
 _llama_callback = None  # kept: ctypes frees a callback nobody references
-_llama_pending = {"text": "", "level": logging.DEBUG}
+
+
+class _PendingLog(TypedDict):
+    """The llama.cpp message being assembled: its text so far and its logging level."""
+
+    text: str
+    level: int
+
+
+_llama_pending: _PendingLog = {"text": "", "level": logging.DEBUG}
 
 
 def route_llama_logs() -> None:
@@ -127,10 +140,13 @@ class LanguageModel:
         self._config = config.llm
         self._path = config.model_path(config.llm.model)
         self._models_dir = config.resolve(config.paths.models_dir)
-        self._lora = config.resolve(config.llm.lora) if config.llm.lora else None  # "" = none
-        if self._lora is not None and not self._lora.exists():
-            self._lora = config.model_path(config.llm.lora)
-        self._llama = None  # type: ignore[var-annotated]
+        lora = config.llm.lora
+        self._lora: Path | None = None
+        if lora:  # "" = none
+            self._lora = config.resolve(lora)
+            if not self._lora.exists():
+                self._lora = config.model_path(lora)
+        self._llama: Llama | None = None
         self.load_ms: float | None = None
         self.compute = ComputeThread("llm")
 
@@ -232,6 +248,8 @@ class LanguageModel:
             stop=stop,
             stream=True,
         )
+        if not isinstance(pieces, Generator):  # stream=True gives one; narrows the union
+            raise ModelError(f"LLM {self.name} returned no token stream")
         try:
             for piece in pieces:
                 text = piece["choices"][0]["text"]

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import get_args
 
 from kiosk.campus import answers
-from kiosk.campus.knowledge import KnowledgeBase, Place
+from kiosk.campus.knowledge import KnowledgeBase, Lang, Place
 from kiosk.campus.retrieval import Intent
 from kiosk.config import Config, QuestionKind, load_config
 from kiosk.dialog import guard
@@ -53,7 +53,7 @@ class Row:
     question: str
     facts: str
     answer: str
-    lang: str
+    lang: Lang
     intent: str
     place: str
     template: str         # phrasing template id (split key)
@@ -96,7 +96,7 @@ class Asked:
     prompt: str
     question: str
     facts: str
-    lang: str
+    lang: Lang
     intent: Intent
     place: Place
 
@@ -125,7 +125,7 @@ class Asker:
         assert place is not None
         intent = Intent(reply.intent)
         lang = reply.lang
-        facts = " ".join(answers.facts(place, intent, lang, self.kb))  # type: ignore[arg-type]
+        facts = " ".join(answers.facts(place, intent, lang, self.kb))
         question = " ".join(text.split())[: self.engine._config.dialog.max_input_chars]
         if build_prompt(facts, question) != prompt:  # the engine changed: fail loudly
             raise AssertionError(f"engine prompt differs from build_prompt for {text!r}")
@@ -133,7 +133,7 @@ class Asker:
 
     def target(self, asked: Asked) -> tuple[str, bool]:
         """The composed KB answer and whether the guard would let the kiosk speak it."""
-        answer = answers.compose(asked.place, asked.intent, asked.lang, self.kb)  # type: ignore[arg-type]
+        answer = answers.compose(asked.place, asked.intent, asked.lang, self.kb)
         return answer, self.passes_guard(asked, answer)
 
     def spoken(self, asked: Asked, answer: str) -> str:
@@ -145,7 +145,7 @@ class Asker:
         return self.spoken(asked, answer) != ""
 
 
-def guarded(engine: DialogEngine, facts: str, lang: str, place: Place, intent: Intent,
+def guarded(engine: DialogEngine, facts: str, lang: Lang, place: Place, intent: Intent,
             answer: str) -> str:
     """`answer` as the engine's GuardedReply would release it; "" when nothing passes or what
     passes does not state the asked-for facts (a training target must answer by itself, with
@@ -245,7 +245,7 @@ def seed_rows(asker: Asker, folder: Path, limit: int, counts: Counter[str]) -> I
                 counts["seed_no_llm"] += 1
                 continue
             place_numbers = set(guard.NUMBER.findall(" ".join(
-                " ".join(answers.facts(asked.place, i, lang, asker.kb))  # type: ignore[arg-type]
+                " ".join(answers.facts(asked.place, i, lang, asker.kb))
                 for i in PLACE_INTENTS for lang in ("ko", "en"))))
             if not set(guard.NUMBER.findall(seed_answer)) <= place_numbers:
                 counts["seed_contradicts_kb"] += 1

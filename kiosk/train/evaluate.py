@@ -170,7 +170,8 @@ def run(out_dir: Path, base_dir: Path, lora: Path | None, cfg: EvalConfig,
     """Every figure for every contender; written to eval.json and report.md by the caller."""
     kb = KnowledgeBase.load()
     rows = sample_rows(read_jsonl(out_dir / "val.jsonl"), cfg.val_limit)
-    results: dict[str, object] = {"val_rows": len(rows), "models": {}}
+    models: dict[str, dict[str, object]] = {}
+    results: dict[str, object] = {"val_rows": len(rows), "models": models}
     for contender in contenders(lora, cfg.base_few_shot):
         llm = LanguageModel(contender.config)
         engine = DialogEngine(contender.config, kb=kb, llm=llm)
@@ -199,7 +200,7 @@ def run(out_dir: Path, base_dir: Path, lora: Path | None, cfg: EvalConfig,
         scores["samples"] = [{"q": r.question, "ref": r.answer, "out": o}
                              for r, o in list(zip(rows, outputs, strict=True))[:6]]
         llm.unload()
-        results["models"][contender.name] = scores  # type: ignore[index]
+        models[contender.name] = scores
     (out_dir / "eval.json").write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n",
                                        encoding="utf-8")
     return results

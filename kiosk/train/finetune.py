@@ -253,11 +253,12 @@ def train(out_dir: Path, base_dir: Path, cfg: FinetuneConfig) -> dict[str, objec
     losses = [r["loss"] for r in records]
     timed = [r["seconds"] for r in records if "seconds" in r]  # across resumes too
     total = sum(timed) if timed else seconds
-    summary = {"steps": len(plan), "resumed_from": start, "rows": len(examples),
-               "dropped_too_long": dropped, "train_seconds": round(total, 1),
-               "s_per_step": round(total / max(1, len(timed) or len(plan) - start), 2),
-               "final_loss": round(sum(losses[-10:]) / max(1, len(losses[-10:])), 4),
-               "first_loss": round(losses[0], 4) if losses else None}
+    summary: dict[str, object] = {
+        "steps": len(plan), "resumed_from": start, "rows": len(examples),
+        "dropped_too_long": dropped, "train_seconds": round(total, 1),
+        "s_per_step": round(total / max(1, len(timed) or len(plan) - start), 2),
+        "final_loss": round(sum(losses[-10:]) / max(1, len(losses[-10:])), 4),
+        "first_loss": round(losses[0], 4) if losses else None}
     log.info("event=finetune_done %s", " ".join(f"{k}={v}" for k, v in summary.items()))
     return summary
 

@@ -147,7 +147,10 @@ def _evaluate(cfg: TrainConfig, config: Config) -> dict[str, object]:
     lora = cfg.path(LORA_FILE)
     results = evaluate.run(cfg.path(), _base_dir(cfg, config), lora if lora.is_file() else None,
                            cfg.evaluate)
-    return {"models": list(results["models"])}  # type: ignore[arg-type]
+    models = results["models"]
+    if not isinstance(models, dict):  # evaluate.run maps each contender's name to its scores
+        raise TypeError(f"evaluate.run gave models as {type(models).__name__}, not a dict")
+    return {"models": list(models)}
 
 
 STAGE_FUNCS = {"dataset": _dataset, "finetune": _finetune, "export": _export,

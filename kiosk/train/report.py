@@ -100,7 +100,8 @@ def render(name: str, stats: dict[str, object], train: dict[str, object],
     for model, scores in models.items():
         lines.append(f"**{model}**")
         lines.append("")
-        for sample in scores.get("samples", []):  # type: ignore[union-attr]
+        samples = scores.get("samples", [])
+        for sample in samples if isinstance(samples, list) else []:  # eval.json, read back
             lines.append(f"- Q: {sample['q']}  \n  ref: {sample['ref']}  \n  out: {sample['out']}")
         lines.append("")
     lines += ["## Configuration", "", "```json", config_json.strip(), "```", ""]
