@@ -389,7 +389,7 @@ def build_parser(handlers: dict[str, Handler] | None = None) -> argparse.Argumen
                             help="instead: the visitor questions spoken (English: Piper, "
                                  "espeak-ng; Korean: Kokoro jm_kumo, jf_alpha), with noise, "
                                  "through Whisper (default set: "
-                                 "tests/data/visitor_questions.jsonl)")
+                                 "kiosk/dialog/data/visitor_questions.jsonl)")
     evaluation.add_argument("--understanding", action="store_true",
                             help="instead: whole utterances as visitors talk (several asks, "
                                  "two places, small talk, repeats, follow-ups), per kind and "

@@ -75,13 +75,6 @@ def test_english_fields_have_no_hangul(kb: KnowledgeBase) -> None:
             assert not any("가" <= ch <= "힣" for ch in text), (place.code, text)
 
 
-def test_names_for_hotwords(kb: KnowledgeBase) -> None:
-    ko, en = kb.names("ko"), kb.names("en")
-    assert "한양플라자" in ko and "애지문" in ko
-    assert "Hanyang Plaza" in en and "HY Plaza" in en
-    assert len(ko) == len(set(ko))
-
-
 def test_minutes_match_seed_examples(kb: KnowledgeBase) -> None:
     assert kb.by_code("105").minutes_from_gate == 1
     assert kb.by_code("501").minutes_from_gate == 6

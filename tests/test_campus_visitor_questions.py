@@ -1,10 +1,10 @@
 """Which place the kiosk answers about, on 222 questions written the way walk-up visitors ask.
 
-`tests/data/visitor_questions.jsonl` was written from the seed facts alone, without reading the
-matcher or its tests (nicknames, spacing slips, spoken numbers, descriptive English names,
-follow-ups, refusals). It was then used to find and fix what the matcher missed (2026-12-01:
-ko 107 → 112 and en 88 → 108 of 110 places right), so it is a regression floor now, no longer
-a blind figure. Templates only: the place is decided before any model runs.
+`kiosk/dialog/data/visitor_questions.jsonl` was written from the seed facts alone, without
+reading the matcher or its tests (nicknames, spacing slips, spoken numbers, descriptive
+English names, follow-ups, refusals). It was then used to find and fix what the matcher
+missed (2026-12-01: ko 107 → 112 and en 88 → 108 of 110 places right), so it is a regression
+floor now, no longer a blind figure. Templates only: the place is decided before any model runs.
 """
 
 from __future__ import annotations
@@ -17,13 +17,14 @@ import pytest
 
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine
+from kiosk.dialog.spoken_eval import VISITOR_SET
 
 
 @pytest.fixture(scope="module")
 def results(config: Config, data_dir: Path) -> list[tuple[dict, list[str]]]:
     no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
     engine = DialogEngine(no_model)
-    lines = (data_dir / "visitor_questions.jsonl").read_text(encoding="utf-8").splitlines()
+    lines = VISITOR_SET.read_text(encoding="utf-8").splitlines()
     out = []
     for number, line in enumerate(lines):
         question = json.loads(line)

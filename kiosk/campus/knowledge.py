@@ -143,14 +143,6 @@ class KnowledgeBase:
         """The place with building number / slug ``code``, or None."""
         return self._by_code.get(code)
 
-    def names(self, lang: Lang) -> list[str]:
-        """All names and aliases in ``lang``, deduplicated, e.g. for ASR hotwords."""
-        seen: dict[str, None] = {}
-        for p in self.places:
-            for n in [p.name(lang), *p.aliases(lang)]:
-                seen.setdefault(n, None)
-        return list(seen)
-
     def check(self) -> list[str]:
         """Consistency problems that pydantic cannot see, one line each (empty when sound)."""
         problems: list[str] = []

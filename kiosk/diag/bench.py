@@ -40,7 +40,7 @@ import numpy as np
 
 from kiosk.audio.sources import WavSource
 from kiosk.audio.wavio import read_wav, resample
-from kiosk.config import REPO_ROOT, Config
+from kiosk.config import Config
 from kiosk.dialog.llm import usable_cores
 from kiosk.governor import RssSampler, max_rss_mb
 from kiosk.messages import ASR_RATE_HZ, Lang, SpeechAudio, Transcript
@@ -49,7 +49,7 @@ from kiosk.speech.vad import FRAME_SAMPLES
 
 log = logging.getLogger(__name__)
 
-DATA_DIR = REPO_ROOT / "tests" / "data"
+DATA_DIR = Path(__file__).resolve().parent / "data"
 SPOKEN = ("where_is_hanyang_plaza.wav", "how_long_to_paiknam_library.wav")
 """English fixtures with one question each (made with the kiosk's Piper voice)."""
 KOREAN = ("저기요 한양플라자 어디로 가면 돼요?", "백남학술정보관 가려면 얼마나 걸려요")

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import errno
-import grp
 import json
 import logging
 import os
@@ -494,13 +493,6 @@ def _peer_groups(pid: int, uid: int, gid: int) -> set[int]:
     with contextlib.suppress(KeyError, OSError):
         groups.update(os.getgrouplist(pwd.getpwuid(uid).pw_name, gid))
     return groups
-
-
-def group_name(gid: int) -> str:
-    try:
-        return grp.getgrgid(gid).gr_name
-    except KeyError:
-        return str(gid)
 
 
 def request(path: str | Path, payload: dict[str, Any], timeout_s: float = 2.0) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from kiosk.dialog import guard
 from kiosk.dialog.engine import DialogEngine, Reply
 from kiosk.errors import KioskError, one_line
 
-DEFAULT_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "campus_eval.jsonl"
+DEFAULT_SET = Path(__file__).resolve().parent / "data" / "campus_eval.jsonl"
 
 
 class Expectation(BaseModel):

@@ -246,8 +246,7 @@ def missing(text: str, required: Requirements, mentions: MentionFinder) -> list[
 
 
 def check(reply: str, facts_text: str, lang: str, mentions: MentionFinder,
-          required: Requirements = Requirements(), instructions: str = "",
-          max_novel_words: int = 0) -> Verdict:
+          required: Requirements = Requirements(), instructions: str = "") -> Verdict:
     """Accept `reply` only if it is grounded in `facts_text` and answers what was asked."""
     text = reply.strip()
     if len(text) < MIN_CHARS:
@@ -279,7 +278,7 @@ def check(reply: str, facts_text: str, lang: str, mentions: MentionFinder,
     if unknown:
         return Verdict(False, f"place-not-in-facts:{sorted(unknown)[0]}")
     novel = novel_words(text, facts_text, lang)
-    if len(novel) > max_novel_words:
+    if novel:
         return Verdict(False, f"unsupported-words:{novel[0]}")
     absent = missing(text, required, mentions)
     if absent:

@@ -56,8 +56,3 @@ def build_prompt(facts: str, question: str, examples: Sequence[Example] = ()) ->
     parts.append(_turn("user", head + user_turn(facts, question)))
     parts.append(f"{START}model\n")
     return "".join(parts)
-
-
-def training_text(facts: str, question: str, answer: str) -> tuple[str, str]:
-    """(prompt, completion) for one training row; the loss is taken on the completion only."""
-    return build_prompt(facts, question), answer + END

@@ -31,7 +31,7 @@ from kiosk.speech import kokoro
 from kiosk.speech.asr import Transcriber
 from kiosk.speech.tts import Speaker, espeak
 
-VISITOR_SET = Path(__file__).resolve().parents[2] / "tests" / "data" / "visitor_questions.jsonl"
+VISITOR_SET = Path(__file__).resolve().parent / "data" / "visitor_questions.jsonl"
 Voice = Literal["piper", "espeak", "kokoro:jm_kumo", "kokoro:jf_alpha"]
 KOREAN_VOICES: tuple[Voice, ...] = ("kokoro:jm_kumo", "kokoro:jf_alpha")
 

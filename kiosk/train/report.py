@@ -89,7 +89,8 @@ def render(name: str, stats: dict[str, object], train: dict[str, object],
              f"![loss curve]({loss_png})", "",
              f"## Held-out rows ({results.get('val_rows')} rows of val.jsonl: unseen phrasing "
              "templates and unseen places)", "", *_table(models, VAL_COLUMNS), "",
-             "## Answers eval (tests/data/campus_eval.jsonl through the whole dialog engine)", "",
+             "## Answers eval (kiosk/dialog/data/campus_eval.jsonl through the whole dialog "
+             "engine)", "",
              *_table(models, ANSWER_COLUMNS, "answers_eval"), "",
              *_fallbacks(models), "",
              f"## Make the adapter the default? {why}", "",
