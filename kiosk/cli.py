@@ -281,6 +281,8 @@ def _add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                        help="repetitions of every measurement; medians are reported (default 3)")
     bench.add_argument("--plot", metavar="PNG", help="write the per-stage latency breakdown "
                        "(needs matplotlib; skipped with a note if it is missing)")
+    bench.add_argument("--load", type=int, default=0, metavar="N",
+                       help="run beside N CPU-bound processes the bench starts and stops")
     bench.add_argument("--voice-questions", type=int, metavar="N",
                        help="spoken questions for the voice-to-voice figure (default: all 20, "
                             "half English, half Korean)")
@@ -311,7 +313,15 @@ def _cmd_bench(args: argparse.Namespace, config: Config) -> int:
     if args.runs < 1:
         print("kiosk bench: --runs must be ≥ 1", file=sys.stderr)
         return 2
-    result = bench.run_bench(config, args.runs, args.budget_mb, progress, args.voice_questions)
+    from kiosk.diag.load import cpu_hogs
+
+    if args.load < 0:
+        print("kiosk bench: --load must be ≥ 0", file=sys.stderr)
+        return 2
+    with cpu_hogs(args.load):
+        result = bench.run_bench(config, args.runs, args.budget_mb, progress,
+                                 args.voice_questions)
+    result["load_processes"] = args.load
     print(json.dumps(result, ensure_ascii=False) if args.json else bench.format_table(result))
     if args.plot:
         print(bench.plot(result, Path(args.plot)), file=sys.stderr)

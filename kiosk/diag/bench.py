@@ -507,7 +507,8 @@ def format_table(result: dict[str, Any]) -> str:
     every, langs = v2v.get("all", {}), v2v.get("by_lang", {})
     lines = [
         f"kiosk bench: {m['cpus']} CPUs {m['processor']}, load {m['loadavg_1m']}, "
-        f"{result['runs']} run(s), {result.get('elapsed_s', '?')} s",
+        f"{result['runs']} run(s), {result.get('elapsed_s', '?')} s, beside "
+        f"{result.get('load_processes', 0)} busy process(es)",
         f"{'voice-to-voice p50 / p95':28} {_fmt(every.get('p50_ms'), ' ms')}"
         f"{_verdict(every.get('p50_ms'), TARGETS['voice_to_voice_p50_ms'], ' ms')} / "
         f"{_fmt(every.get('p95_ms'), ' ms')}"
