@@ -9,19 +9,17 @@ residual is still mostly the kiosk (correlation above `echo_correlation`) is tre
 
 This is a single-tap canceller: it removes a direct, delayed copy (a loopback, a close
 speaker) well and a reverberant room partly. A second line of defence is textual: a transcript
-that matches what the kiosk said in the last `echo_text_window_s` is dropped (`is_own_words`).
+that matches what the kiosk said in the last `echo_text_window_s` is dropped (`is_own_words`,
+kiosk/audio/own_words.py, shared with the WebRTC canceller in kiosk/audio/aec.py).
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
-import time
-from collections import deque
 
 import numpy as np
 
+from kiosk.audio.own_words import OwnWords
 from kiosk.messages import ASR_RATE_HZ
 
 log = logging.getLogger(__name__)
@@ -35,10 +33,9 @@ class EchoCanceller:
         self._max_lag = int(ASR_RATE_HZ * max_lag_ms / 1000)
         self._tail = int(ASR_RATE_HZ * tail_ms / 1000)
         self._threshold = echo_correlation
-        self._text_window_s = text_window_s
         self._reference = np.zeros(0, np.float32)
         self._ref_start = 0          # mic sample index of self._reference[0]
-        self._said: deque[tuple[float, str]] = deque(maxlen=32)
+        self.own_words = OwnWords(text_window_s)
         self._path: tuple[int, float] | None = None   # (lag index, gain) learnt from echo alone
         self.blocks_suppressed = 0
 
@@ -104,30 +101,9 @@ class EchoCanceller:
 
     def said(self, text: str) -> None:
         """Remember a sentence the kiosk spoke (for the textual echo check)."""
-        self._said.append((time.monotonic(), text))
+        self.own_words.said(text)
 
     def is_own_words(self, transcript: str, similarity: float = 0.6,
                      min_words: int = 5) -> bool:
-        """True when a transcript is the kiosk's own recent speech heard back.
-
-        Only a long run of the kiosk's own phrasing counts: a visitor repeating a short
-        question ("Where's Hanyang Plaza?") shares its names with the answer and must still
-        be answered.
-        """
-        now = time.monotonic()
-        heard = _words(transcript)
-        if len(heard) < min_words:
-            return False
-        recent = " ".join(t for at, t in self._said if now - at <= self._text_window_s)
-        said = _words(recent)
-        if not said:
-            return False
-        matcher = difflib.SequenceMatcher(a=said, b=heard, autojunk=False)
-        blocks = matcher.get_matching_blocks()
-        matched = sum(block.size for block in blocks)
-        longest = max((block.size for block in blocks), default=0)
-        return matched / len(heard) >= similarity and longest >= min_words
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
+        """True when a transcript is the kiosk's own recent speech heard back (see OwnWords)."""
+        return self.own_words.is_own_words(transcript, similarity, min_words)
