@@ -19,9 +19,10 @@ Figures, per candidate and room:
 - Whisper (the kiosk's recogniser, English scene): words of the visitor's question recognised
   in the output, against its transcript without any echo.
 - Silero VAD (the kiosk's, 32 ms frames, speech at p >= 0.5): the longest run of residual echo
-  scored as speech while only the kiosk talks (250 ms or more starts an utterance: the kiosk
-  would interrupt itself), and the share of the visitor's voiced frames scored as speech in
-  double talk.
+  scored as speech while only the kiosk talks (160 ms, `pipeline.barge_in_ms`, is a barge-in:
+  the kiosk would interrupt itself), and in double talk the share of the visitor's voiced
+  frames scored as speech and how long after the visitor starts a 160 ms run completes (the
+  barge-in; none within the question counts as missed).
 - CPU: process time (all threads) per second of audio, summed over every run; and wall time.
 
 The candidates (tools/aec_candidates.py) are installed by hand: ``pip install livekit
@@ -193,6 +194,20 @@ def longest_run_ms(flags: np.ndarray) -> float:
     return longest * 32.0
 
 
+BARGE_IN_MS = 160.0      # pipeline.barge_in_ms: this much speech over a reply stops it
+
+
+def barge_in_after_ms(flags: np.ndarray, onset: int) -> float:
+    """Time from frame `onset` until a run of speech frames reaches BARGE_IN_MS (NaN: never)."""
+    need = int(BARGE_IN_MS / 32.0)
+    run = 0
+    for i in range(onset, len(flags)):
+        run = run + 1 if flags[i] else 0
+        if run >= need:
+            return (i + 1 - onset) * 32.0
+    return float("nan")
+
+
 def voiced_frames(signal: np.ndarray) -> np.ndarray:
     """Frames of a clean signal within 25 dB of its loudest frame (where someone talks)."""
     frame = 512
@@ -244,6 +259,7 @@ def measure(candidate: Candidate, scene: Scene, sim: rooms.SimRoom, transcriber,
         talking = voiced_frames(visitor[span])
         heard = speech_probs(vad, out[span])[: len(talking)] >= 0.5
         result["visitor_detected"] = float(np.mean(heard[talking]))
+        result["barge_in_ms"] = barge_in_after_ms(heard, int(np.argmax(talking)))
     if transcriber is not None and truth is not None:
         clip = out[max(0, at - RATE_HZ // 4): at + len(scene.question) + RATE_HZ // 2]
         heard = transcriber.transcribe(clip, language=scene.question_lang).text
@@ -320,20 +336,27 @@ def summary(results: list[dict[str, object]]) -> str:
                   if r["candidate"] == candidate and r["room"] == room and key in r]
         if not values:
             return "-"
-        # The worst scene for self-interruption, the mean of both for everything else.
-        return f"{max(values):.0f}" if key == "echo_as_speech_ms" else f"{np.mean(values):.1f}"
+        # The worst scene for self-interruption and barge-in, the mean of both for the rest.
+        if key == "echo_as_speech_ms":
+            return f"{max(values):.0f}"
+        if key == "barge_in_ms":
+            return " / ".join("missed" if np.isnan(v) else f"{v:.0f}" for v in values)
+        return f"{np.mean(values):.1f}"
 
     lines = []
     for key, title in (("erle_db", "ERLE, steady (dB, single talk, mean of both scenes)"),
                        ("erle_start_db", "ERLE, first second of the reply (dB)"),
                        ("echo_as_speech_ms", "Single talk: longest run of residual echo "
                                              "that Silero scores as speech (ms, worse scene; "
-                                             ">= 250 starts an utterance)"),
+                                             ">= 160 is a barge-in on the kiosk's own voice)"),
                        ("visitor_ratio_db", "Double talk: visitor vs residual in the output "
                                             "(dB; 'none' = at the microphone)"),
                        ("visitor_kept_db", "Double talk: visitor's voice kept (dB)"),
                        ("visitor_detected", "Double talk: share of the visitor's voiced "
                                             "frames Silero scores as speech"),
+                       ("barge_in_ms", "Double talk: barge-in, ms from the visitor's "
+                                       "first word to 160 ms of speech (reply en + visitor "
+                                       "ko / reply ko + visitor en)"),
                        ("words", "Double talk: words of the English question Whisper "
                                  "recognises (share)")):
         lines += ["", f"**{title}**", "",
