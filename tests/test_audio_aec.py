@@ -5,7 +5,7 @@ loudspeaker model into each room, and the visitor asks "How long does it take to
 Paiknam Library?" 5 dB quieter from 1 m, 3 s into the reply, over quiet traffic. The floors are
 well below what was measured here (docs/echo.md): ERLE 27-68 dB for AEC3 alone and 25-39 dB
 with Speex first; the visitor comes out 5-10 dB down alone and 3-5 dB down with Speex first,
-their ratio to what is left of the echo 7-21 dB better than at the microphone.
+their ratio to what is left of the echo 7-24 dB better than at the microphone.
 """
 
 from __future__ import annotations

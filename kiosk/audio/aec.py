@@ -1,18 +1,20 @@
 """Echo cancellation for a loudspeaker in a real hall: WebRTC's AEC3 behind Speex's linear filter.
 
-The single-tap `kiosk.audio.echo.EchoCanceller` removes one delayed copy of the reply; in the
-simulated halls (kiosk/audio/rooms.py, docs/echo.md) it leaves 7-26 dB of echo reduction and
-residual echo that the VAD takes for speech for up to 240 ms, a hair under the 250 ms that
-starts an utterance. Measured there (2-core x86 VM, docs/echo.md):
+Measured in the six simulated halls (kiosk/audio/rooms.py) with the kiosk's own voices, on the
+2-core x86 VM (docs/echo.md, tools/echo_bench.py):
 
-- WebRTC AEC3 alone (pywebrtc-audio) removes 24-53 dB, never lets Silero hear the echo as
-  speech, and copes with unknown output latency (37 dB at 0, 60 and 200 ms), but its residual
-  echo suppressor also ducks a visitor talking over the kiosk by 5-11 dB: with the microphone
-  10 cm from the loudspeaker Silero finds 0-7 % of the visitor's speech, so barge-in fails.
-- Speex's MDF linear filter alone keeps the visitor whole (-0.4 dB) but leaves 18-31 dB, and the
-  VAD hears the echo as speech for 0.7-1.3 s: the kiosk would interrupt itself.
-- Both in a row (`linear_ms` > 0, the default): Speex removes most of the echo linearly, so
-  AEC3 sees a quiet echo path and suppresses far less; see docs/echo.md for the figures.
+- The single-tap `kiosk.audio.echo.EchoCanceller` leaves 7-26 dB of echo reduction (ERLE), and
+  in the far-microphone rooms residual echo that Silero scores as speech for 192-256 ms: past
+  the 160 ms that is a barge-in, so the kiosk would interrupt itself.
+- WebRTC AEC3 alone (pywebrtc-audio) removes 24-53 dB, its residual is never speech, and unknown
+  output latency does not matter (37 dB at 0, 60 and 200 ms); but its residual echo suppressor
+  ducks a visitor talking over the kiosk by 5-11 dB, and barge-in is missed for 7 visitors of 12.
+- Speex's MDF linear filter alone keeps the visitor whole (-0.4 dB) but leaves 19-28 dB, and
+  its residual is speech for 1.2-1.4 s: the kiosk would interrupt itself on every reply.
+- Speex first, then AEC3 (`linear_ms` > 0, the default): Speex removes most of the echo
+  linearly, AEC3 sees a quiet echo path and suppresses less. ERLE 26-43 dB, the residual is
+  never speech, the visitor comes out 2-4 dB down and barge-in fires for all 12 visitors
+  (0.3-1.3 s after their first word). 15 ms of CPU per second of audio.
 
 `played`, `stopped`, `active`, `clean`, `said`, `is_own_words` and `blocks_suppressed` mean what
 they mean on `EchoCanceller`, so either can sit in the voice loop. The text-level own-words check
@@ -47,7 +49,12 @@ _SUPPRESSED = 0.01          # a block whose output keeps under 1 % of its power 
 
 
 class WebRtcEchoCanceller:
-    """AEC3 (pywebrtc-audio), optionally after a Speex MDF filter `linear_ms` long."""
+    """AEC3 (pywebrtc-audio), optionally after a Speex MDF filter `linear_ms` long.
+
+    `blocks_suppressed` counts blocks heard while the reply can be heard whose output keeps
+    under 1 % (-20 dB) of their power: echo taken out, as `EchoCanceller` counts its zeroed
+    blocks.
+    """
 
     def __init__(self, linear_ms: int = 384, max_lag_ms: int = 400, tail_ms: int = 800,
                  text_window_s: float = 15.0) -> None:
