@@ -9,19 +9,18 @@ residual is still mostly the kiosk (correlation above `echo_correlation`) is tre
 
 This is a single-tap canceller: it removes a direct, delayed copy (a loopback, a close
 speaker) well and a reverberant room partly. A second line of defence is textual: a transcript
-that matches what the kiosk said in the last `echo_text_window_s` is dropped (`is_own_words`).
+that matches what the kiosk said in the last `echo_text_window_s` is dropped (`is_own_words`,
+kiosk/audio/own_words.py, shared with the WebRTC canceller in kiosk/audio/aec.py).
 """
 
 from __future__ import annotations
 
-import difflib
 import logging
-import re
-import time
-from collections import deque
 
 import numpy as np
 
+from kiosk.audio.own_words import OwnWords
+from kiosk.audio.reference import PlayedAudio
 from kiosk.messages import ASR_RATE_HZ
 
 log = logging.getLogger(__name__)
@@ -35,37 +34,24 @@ class EchoCanceller:
         self._max_lag = int(ASR_RATE_HZ * max_lag_ms / 1000)
         self._tail = int(ASR_RATE_HZ * tail_ms / 1000)
         self._threshold = echo_correlation
-        self._text_window_s = text_window_s
-        self._reference = np.zeros(0, np.float32)
-        self._ref_start = 0          # mic sample index of self._reference[0]
-        self._said: deque[tuple[float, str]] = deque(maxlen=32)
+        self._played = PlayedAudio(slack=self._max_lag * 4)
+        self.own_words = OwnWords(text_window_s)
         self._path: tuple[int, float] | None = None   # (lag index, gain) learnt from echo alone
         self.blocks_suppressed = 0
 
     def played(self, samples_16k: np.ndarray, mic_sample: int) -> None:
         """Register audio that starts playing when the mic is at sample index `mic_sample`."""
-        end = self._ref_start + len(self._reference)
-        if mic_sample > end or not len(self._reference):
-            keep = np.zeros(0, np.float32)
-            self._ref_start = mic_sample
-        else:
-            keep = self._reference[: max(0, mic_sample - self._ref_start)]
-        self._reference = np.concatenate([keep, np.asarray(samples_16k, np.float32)])
-        horizon = self._max_lag * 4
-        if len(self._reference) > 60 * ASR_RATE_HZ + horizon:  # bound memory on long replies
-            drop = len(self._reference) - 60 * ASR_RATE_HZ
-            self._reference, self._ref_start = self._reference[drop:], self._ref_start + drop
+        self._played.played(samples_16k, mic_sample)
 
     def stopped(self, mic_sample: int) -> None:
         """Playback was cut at `mic_sample`: what was registered after it was never played."""
-        keep = max(0, mic_sample - self._ref_start)
-        self._reference = self._reference[:keep]
+        self._played.stopped(mic_sample)
 
     def active(self, mic_sample: int) -> bool:
         """True while the reference (plus lag and tail) can still be heard at `mic_sample`."""
-        end = self._ref_start + len(self._reference) + self._max_lag + self._tail
-        return bool(len(self._reference)) and self._ref_start <= mic_sample + self._max_lag \
-            and mic_sample < end
+        played = self._played
+        return bool(len(played)) and played.start <= mic_sample + self._max_lag \
+            and mic_sample < played.end + self._max_lag + self._tail
 
     def clean(self, block: np.ndarray, mic_sample: int) -> np.ndarray:
         """The block with the best-matching delayed reference removed."""
@@ -74,13 +60,10 @@ class EchoCanceller:
         energy = float(np.dot(block, block))
         if energy < 1e-8:
             return block
-        lo = mic_sample - self._max_lag - self._ref_start
-        hi = mic_sample + len(block) - self._ref_start
-        ref = np.zeros(hi - lo, np.float32)
-        src_lo, src_hi = max(lo, 0), min(hi, len(self._reference))
-        if src_hi <= src_lo:
+        lo, hi = mic_sample - self._max_lag, mic_sample + len(block)
+        if min(hi, self._played.end) <= max(lo, self._played.start):
             return block
-        ref[src_lo - lo: src_hi - lo] = self._reference[src_lo:src_hi]
+        ref = self._played.segment(lo, hi)
         # Sliding dot products and window energies: candidate lag k uses ref[k : k + len(block)].
         dots = np.correlate(ref, block, mode="valid")
         window = np.convolve(ref * ref, np.ones(len(block), np.float32), mode="valid")
@@ -104,30 +87,9 @@ class EchoCanceller:
 
     def said(self, text: str) -> None:
         """Remember a sentence the kiosk spoke (for the textual echo check)."""
-        self._said.append((time.monotonic(), text))
+        self.own_words.said(text)
 
     def is_own_words(self, transcript: str, similarity: float = 0.6,
                      min_words: int = 5) -> bool:
-        """True when a transcript is the kiosk's own recent speech heard back.
-
-        Only a long run of the kiosk's own phrasing counts: a visitor repeating a short
-        question ("Where's Hanyang Plaza?") shares its names with the answer and must still
-        be answered.
-        """
-        now = time.monotonic()
-        heard = _words(transcript)
-        if len(heard) < min_words:
-            return False
-        recent = " ".join(t for at, t in self._said if now - at <= self._text_window_s)
-        said = _words(recent)
-        if not said:
-            return False
-        matcher = difflib.SequenceMatcher(a=said, b=heard, autojunk=False)
-        blocks = matcher.get_matching_blocks()
-        matched = sum(block.size for block in blocks)
-        longest = max((block.size for block in blocks), default=0)
-        return matched / len(heard) >= similarity and longest >= min_words
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"\w+", text.lower())
+        """True when a transcript is the kiosk's own recent speech heard back (see OwnWords)."""
+        return self.own_words.is_own_words(transcript, similarity, min_words)

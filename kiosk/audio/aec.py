@@ -1,0 +1,167 @@
+"""Echo cancellation for a loudspeaker in a real hall: WebRTC's AEC3 behind Speex's linear filter.
+
+Measured in the six simulated halls (kiosk/audio/rooms.py) with the kiosk's own voices, on the
+2-core x86 VM (docs/echo.md, kiosk/diag/echo_bench.py):
+
+- The single-tap `kiosk.audio.echo.EchoCanceller` leaves 7-26 dB of echo reduction (ERLE), and
+  in the far-microphone rooms residual echo that Silero scores as speech for 192-256 ms: past
+  the 160 ms that is a barge-in, so the kiosk would interrupt itself.
+- WebRTC AEC3 alone (pywebrtc-audio) removes 24-53 dB, its residual is never speech, and unknown
+  output latency does not matter (37 dB at 0, 60 and 200 ms); but its residual echo suppressor
+  ducks a visitor talking over the kiosk by 5-11 dB, and barge-in is missed for 7 visitors of 12.
+- Speex's MDF linear filter alone keeps the visitor whole (-0.4 dB) but leaves 19-28 dB, and
+  its residual is speech for 1.2-1.4 s: the kiosk would interrupt itself on every reply.
+- Speex first, then AEC3 (`linear_ms` > 0, the default): Speex removes most of the echo
+  linearly, AEC3 sees a quiet echo path and suppresses less. ERLE 26-43 dB, the residual is
+  never speech, the visitor comes out 2-4 dB down and barge-in fires for all 12 visitors
+  (0.3-1.3 s after their first word). 15 ms of CPU per second of audio.
+
+`played`, `stopped`, `active`, `clean`, `said`, `is_own_words` and `blocks_suppressed` mean what
+they mean on `EchoCanceller`, so either can sit in the voice loop. The text-level own-words check
+is the shared `kiosk.audio.own_words.OwnWords`.
+
+The libraries take 10 ms frames; the kiosk's 32 ms blocks are cut into frames, so `clean`
+returns each block a fixed `delay_samples` late: AEC3's own 8 ms (measured: pywebrtc-audio
+0.2.0 returns its input 128 samples late) plus 10 ms when blocks are not whole frames (18 ms for
+32 ms blocks). AEC3 runs on every frame, with a silent reference while nothing plays, so that
+delay never changes (8 ms of CPU per second of audio on the 2-core VM); Speex runs only while
+the reply can be heard. Both libraries are imported when the canceller is made, so this module
+imports without them.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+
+from kiosk.audio.own_words import OwnWords
+from kiosk.audio.reference import PlayedAudio
+from kiosk.errors import AudioError
+from kiosk.messages import ASR_RATE_HZ
+
+log = logging.getLogger(__name__)
+
+FRAME = ASR_RATE_HZ // 100  # 10 ms: what AEC3 takes
+AEC3_DELAY = 128            # samples: pywebrtc-audio 0.2.0's output lags its input by 8 ms
+_SUPPRESSED = 0.01          # a block whose output keeps under 1 % of its power (-20 dB)
+
+
+class WebRtcEchoCanceller:
+    """AEC3 (pywebrtc-audio), optionally after a Speex MDF filter `linear_ms` long.
+
+    `blocks_suppressed` counts blocks heard while the reply can be heard whose output keeps
+    under 1 % (-20 dB) of their power: echo taken out, as `EchoCanceller` counts its zeroed
+    blocks.
+    """
+
+    def __init__(self, linear_ms: int = 384, max_lag_ms: int = 400, tail_ms: int = 800,
+                 text_window_s: float = 15.0) -> None:
+        self._aec3 = _aec3()
+        self._linear = _speex(linear_ms) if linear_ms > 0 else None
+        self._max_lag = int(ASR_RATE_HZ * max_lag_ms / 1000)
+        self._tail = int(ASR_RATE_HZ * tail_ms / 1000)
+        self._played = PlayedAudio(slack=self._max_lag * 4)
+        self._pending = np.zeros(0, np.float32)   # mic samples short of a whole frame
+        self._pending_at = 0                      # mic sample index of self._pending[0]
+        self._next: int | None = None             # mic sample index the next block should have
+        self._ready = np.zeros(0, np.float32)     # processed samples not yet returned
+        self._framing: int | None = None          # 0 or FRAME, fixed by the first block
+        self.own_words = OwnWords(text_window_s)
+        self.blocks_suppressed = 0
+        log.info("event=aec_ready kind=webrtc_aec3 linear_ms=%d", linear_ms)
+
+    def played(self, samples_16k: np.ndarray, mic_sample: int) -> None:
+        """Register audio that starts playing when the mic is at sample index `mic_sample`."""
+        self._played.played(samples_16k, mic_sample)
+
+    def stopped(self, mic_sample: int) -> None:
+        """Playback was cut at `mic_sample`: what was registered after it was never played."""
+        self._played.stopped(mic_sample)
+
+    def active(self, mic_sample: int) -> bool:
+        """True while the reference (plus lag and the room's tail) can be heard at `mic_sample`."""
+        played = self._played
+        return bool(len(played)) and played.start <= mic_sample + self._max_lag \
+            and mic_sample < played.end + self._max_lag + self._tail
+
+    @property
+    def delay_samples(self) -> int:
+        """How late `clean` returns the microphone (known once the first block is cleaned)."""
+        return AEC3_DELAY + (self._framing or 0)
+
+    def clean(self, block: np.ndarray, mic_sample: int) -> np.ndarray:
+        """The block with the kiosk's voice removed, `delay_samples` late (same length)."""
+        block = np.asarray(block, np.float32).reshape(-1)
+        if self._framing is None:
+            self._framing = 0 if len(block) % FRAME == 0 else FRAME
+            self._ready = np.zeros(self._framing, np.float32)
+        if self._next is not None and mic_sample != self._next:
+            log.info("event=aec_resync expected=%d got=%d", self._next, mic_sample)
+            self._pending = np.zeros(0, np.float32)
+        if not len(self._pending):
+            self._pending_at = mic_sample
+        self._next = mic_sample + len(block)
+        self._pending = np.concatenate([self._pending, block])
+        whole = len(self._pending) // FRAME * FRAME
+        cleaned = self._frames(self._pending[:whole], self._pending_at)
+        self._pending, self._pending_at = self._pending[whole:], self._pending_at + whole
+        self._ready = np.concatenate([self._ready, cleaned])
+        if len(self._ready) < len(block):  # only after a resync: keep the timeline's length
+            self._ready = np.concatenate(
+                [np.zeros(len(block) - len(self._ready), np.float32), self._ready])
+        out, self._ready = self._ready[: len(block)], self._ready[len(block):]
+        energy = float(np.dot(block, block))
+        if energy > 1e-8 and self.active(mic_sample) and \
+                float(np.dot(out, out)) < _SUPPRESSED * energy:
+            self.blocks_suppressed += 1
+        return out
+
+    def _frames(self, samples: np.ndarray, at: int) -> np.ndarray:
+        out = np.empty_like(samples)
+        for i in range(0, len(samples), FRAME):
+            frame = samples[i:i + FRAME]
+            reference = self._played.segment(at + i, at + i + FRAME)
+            if self._linear is not None and self.active(at + i):
+                frame = _speex_frame(self._linear, frame, reference)
+            out[i:i + FRAME] = self._aec3.process(frame, reference)
+        return out
+
+    def said(self, text: str) -> None:
+        """Remember a sentence the kiosk spoke (for the textual echo check)."""
+        self.own_words.said(text)
+
+    def is_own_words(self, transcript: str, similarity: float = 0.6,
+                     min_words: int = 5) -> bool:
+        """True when a transcript is the kiosk's own recent speech heard back (see OwnWords)."""
+        return self.own_words.is_own_words(transcript, similarity, min_words)
+
+
+def _aec3() -> Any:
+    try:
+        import pywebrtc_audio
+    except ImportError:
+        raise AudioError("audio error: the WebRTC echo canceller needs pywebrtc-audio "
+                         "(pip install 'kiosk[aec]')") from None
+    return pywebrtc_audio.EchoCanceller(sample_rate=ASR_RATE_HZ, num_channels=1,
+                                        stream_delay_ms=0)
+
+
+def _speex(linear_ms: int) -> Any:
+    try:
+        import speexdsp
+    except ImportError:
+        raise AudioError("audio error: the linear echo filter needs speexdsp (apt install "
+                         "libspeexdsp-dev swig; pip install 'kiosk[aec]'), or set linear_ms=0"
+                         ) from None
+    return speexdsp.EchoCanceller.create(FRAME, ASR_RATE_HZ * linear_ms // 1000, ASR_RATE_HZ)
+
+
+def _int16(x: np.ndarray) -> bytes:
+    return (np.clip(x, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
+
+
+def _speex_frame(canceller: Any, frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    cleaned = canceller.process(_int16(frame), _int16(reference))
+    return (np.frombuffer(cleaned, np.int16) / 32767.0).astype(np.float32)

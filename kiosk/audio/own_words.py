@@ -1,0 +1,52 @@
+"""The textual echo check: a transcript that repeats what the kiosk just said is its own voice.
+
+Whatever cancels the echo acoustically (the single-tap `EchoCanceller`, WebRTC's AEC3 in
+`kiosk.audio.aec`), some of a reverberant reply can survive and reach the recogniser. This is
+the second line of defence that every canceller shares: a transcript matching what the kiosk
+said in the last `window_s` seconds is dropped.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+import time
+from collections import deque
+
+
+class OwnWords:
+    """What the kiosk said recently, and whether a transcript is a long run of it."""
+
+    def __init__(self, window_s: float = 15.0) -> None:
+        self._window_s = window_s
+        self._said: deque[tuple[float, str]] = deque(maxlen=32)
+
+    def said(self, text: str) -> None:
+        """Remember a sentence the kiosk spoke."""
+        self._said.append((time.monotonic(), text))
+
+    def is_own_words(self, transcript: str, similarity: float = 0.6,
+                     min_words: int = 5) -> bool:
+        """True when a transcript is the kiosk's own recent speech heard back.
+
+        Only a long run of the kiosk's own phrasing counts: a visitor repeating a short
+        question ("Where's Hanyang Plaza?") shares its names with the answer and must still
+        be answered.
+        """
+        now = time.monotonic()
+        heard = _words(transcript)
+        if len(heard) < min_words:
+            return False
+        recent = " ".join(t for at, t in self._said if now - at <= self._window_s)
+        said = _words(recent)
+        if not said:
+            return False
+        matcher = difflib.SequenceMatcher(a=said, b=heard, autojunk=False)
+        blocks = matcher.get_matching_blocks()
+        matched = sum(block.size for block in blocks)
+        longest = max((block.size for block in blocks), default=0)
+        return matched / len(heard) >= similarity and longest >= min_words
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+", text.lower())
