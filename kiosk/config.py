@@ -171,7 +171,10 @@ class TtsConfig(Section):
 
 
 class PipelineConfig(Section):
-    echo_mode: Literal["cancel", "gate"] = "cancel"
+    echo_mode: Literal["cancel", "aec3", "gate"] = "cancel"
+    # "aec3": WebRTC AEC3 (pywebrtc-audio) behind Speex's linear filter this long (docs/echo.md);
+    # 0 = AEC3 alone (no speexdsp needed).
+    echo_linear_ms: Annotated[int, Field(ge=0, le=1000)] = 384
     echo_max_lag_ms: Annotated[int, Field(ge=0, le=2000)] = 400
     echo_tail_ms: Annotated[int, Field(ge=0, le=3000)] = 500
     echo_correlation: Annotated[float, Field(gt=0, lt=1)] = 0.6

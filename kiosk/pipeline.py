@@ -24,7 +24,8 @@ from typing import Protocol
 
 import numpy as np
 
-from kiosk.audio.echo import EchoCanceller
+from kiosk.audio.aec import WebRtcEchoCanceller
+from kiosk.audio.echo import Canceller, EchoCanceller
 from kiosk.audio.wavio import resample
 from kiosk.campus.retrieval import detect_language
 from kiosk.config import Config
@@ -134,7 +135,10 @@ class VoiceLoop:
         self._on_health = on_health or (lambda part, ok, detail: None)
         self._streaming = streaming
         pipe = config.pipeline
-        self.echo = EchoCanceller(pipe.echo_max_lag_ms, pipe.echo_correlation, pipe.echo_tail_ms)
+        self.echo: Canceller = (
+            WebRtcEchoCanceller(pipe.echo_linear_ms, pipe.echo_max_lag_ms, pipe.echo_tail_ms)
+            if pipe.echo_mode == "aec3"
+            else EchoCanceller(pipe.echo_max_lag_ms, pipe.echo_correlation, pipe.echo_tail_ms))
         self._utterances: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue()
         self._mic_samples = 0
         self._speaking = False

@@ -16,6 +16,7 @@ kiosk/audio/own_words.py, shared with the WebRTC canceller in kiosk/audio/aec.py
 from __future__ import annotations
 
 import logging
+from typing import Protocol
 
 import numpy as np
 
@@ -24,6 +25,26 @@ from kiosk.audio.reference import PlayedAudio
 from kiosk.messages import ASR_RATE_HZ
 
 log = logging.getLogger(__name__)
+
+
+class Canceller(Protocol):
+    """What the voice loop needs of an echo canceller (this single tap, or WebRTC AEC3 in
+    kiosk/audio/aec.py): the reply's timeline in, a cleaned microphone block out."""
+
+    blocks_suppressed: int
+
+    def played(self, samples_16k: np.ndarray, mic_sample: int) -> None: ...
+
+    def stopped(self, mic_sample: int) -> None: ...
+
+    def active(self, mic_sample: int) -> bool: ...
+
+    def clean(self, block: np.ndarray, mic_sample: int) -> np.ndarray: ...
+
+    def said(self, text: str) -> None: ...
+
+    def is_own_words(self, transcript: str, similarity: float = 0.6,
+                     min_words: int = 5) -> bool: ...
 
 
 class EchoCanceller:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import threading
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -26,6 +27,8 @@ from kiosk.messages import ASR_RATE_HZ
 log = logging.getLogger(__name__)
 
 MIC_STALL_S = 3.0
+MIC_CLOSE_TIMEOUT_S = 2.0
+"""How long closing the microphone may take before the stream is abandoned (see close())."""
 """A live microphone delivers a block every ``block_ms``; none for this long means it is gone."""
 
 _QUEUE_BLOCKS = 256
@@ -79,6 +82,7 @@ class MicSource:
         self._generation = 0  # blocks from an earlier stream (before reopen) are dropped
         self._queue: asyncio.Queue[np.ndarray | AudioError] = asyncio.Queue(_QUEUE_BLOCKS)
         self._dropped = 0
+        self._abandoned: list[Any] = []  # streams whose close hung (kept: see close())
         self.stall_s = MIC_STALL_S
 
     async def __aenter__(self) -> MicSource:
@@ -123,15 +127,36 @@ class MicSource:
         )
 
     def close(self) -> None:
-        """Stop and close the stream (safe to call twice)."""
+        """Stop and close the stream (safe to call twice), never for longer than
+        ``MIC_CLOSE_TIMEOUT_S``.
+
+        Why the thread: with the sound server gone, PortAudio's ALSA thread can spin on a dead
+        poll descriptor and ``Pa_CloseStream`` then waits for it forever; closed on the event
+        loop, that froze the whole daemon (status socket included) while the thread filled the
+        log with "Expression ... failed" lines. A close that does not return in time is left to
+        finish in its own thread (the stream object is kept so the garbage collector never
+        closes it on the loop) and the kiosk goes on to report itself deaf and retry.
+        """
         self._closing = True
         stream, self._stream = self._stream, None
-        if stream is not None:
+        if stream is None:
+            return
+        done = threading.Event()
+
+        def close_stream() -> None:
             try:
                 stream.close(ignore_errors=True)
             except Exception as error:  # a vanished device can fail even on close
                 log.warning("event=mic_close_error error=%s", error)
+            done.set()
+
+        threading.Thread(target=close_stream, name="mic-close", daemon=True).start()
+        if done.wait(MIC_CLOSE_TIMEOUT_S):
             log.info("event=mic_closed dropped_blocks=%d", self._dropped)
+        else:
+            self._abandoned.append(stream)
+            log.error("event=mic_close_hung timeout_s=%.1f action=abandoned streams=%d",
+                      MIC_CLOSE_TIMEOUT_S, len(self._abandoned))
 
     async def reopen(self, on_failure: Callable[[AudioError], None] | None = None) -> None:
         """Close, then retry opening with doubling back-off (``audio.reopen_backoff_*``)."""

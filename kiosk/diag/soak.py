@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.audio.echo import EchoCanceller
+from kiosk.audio.echo import Canceller
 from kiosk.audio.sources import WavSource
 from kiosk.config import Config
 from kiosk.diag.bench import DATA_DIR, NullSink
@@ -94,7 +94,7 @@ class ScriptedTranscriber:
     def __init__(self, asr: Any) -> None:
         self._asr = asr
         self.current: ScriptItem = SCRIPT[0]
-        self.echo: EchoCanceller | None = None
+        self.echo: Canceller | None = None
         self.lost: list[str] = []
 
     def transcribe(self, audio: np.ndarray, language: Lang | None = None,
