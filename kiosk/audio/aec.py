@@ -37,7 +37,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.audio.own_words import OwnWords
-from kiosk.audio.reference import PlayedAudio
+from kiosk.audio.reference import FollowsPlayback
 from kiosk.errors import AudioError
 from kiosk.messages import ASR_RATE_HZ
 
@@ -48,7 +48,7 @@ AEC3_DELAY = 128            # samples: pywebrtc-audio 0.2.0's output lags its in
 _SUPPRESSED = 0.01          # a block whose output keeps under 1 % of its power (-20 dB)
 
 
-class WebRtcEchoCanceller:
+class WebRtcEchoCanceller(FollowsPlayback):
     """AEC3 (pywebrtc-audio), optionally after a Speex MDF filter `linear_ms` long.
 
     `blocks_suppressed` counts blocks heard while the reply can be heard whose output keeps
@@ -60,9 +60,7 @@ class WebRtcEchoCanceller:
                  text_window_s: float = 15.0) -> None:
         self._aec3 = _aec3()
         self._linear = _speex(linear_ms) if linear_ms > 0 else None
-        self._max_lag = int(ASR_RATE_HZ * max_lag_ms / 1000)
-        self._tail = int(ASR_RATE_HZ * tail_ms / 1000)
-        self._played = PlayedAudio(slack=self._max_lag * 4)
+        super().__init__(int(ASR_RATE_HZ * max_lag_ms / 1000), int(ASR_RATE_HZ * tail_ms / 1000))
         self._pending = np.zeros(0, np.float32)   # mic samples short of a whole frame
         self._pending_at = 0                      # mic sample index of self._pending[0]
         self._next: int | None = None             # mic sample index the next block should have
@@ -71,20 +69,6 @@ class WebRtcEchoCanceller:
         self.own_words = OwnWords(text_window_s)
         self.blocks_suppressed = 0
         log.info("event=aec_ready kind=webrtc_aec3 linear_ms=%d", linear_ms)
-
-    def played(self, samples_16k: np.ndarray, mic_sample: int) -> None:
-        """Register audio that starts playing when the mic is at sample index `mic_sample`."""
-        self._played.played(samples_16k, mic_sample)
-
-    def stopped(self, mic_sample: int) -> None:
-        """Playback was cut at `mic_sample`: what was registered after it was never played."""
-        self._played.stopped(mic_sample)
-
-    def active(self, mic_sample: int) -> bool:
-        """True while the reference (plus lag and the room's tail) can be heard at `mic_sample`."""
-        played = self._played
-        return bool(len(played)) and played.start <= mic_sample + self._max_lag \
-            and mic_sample < played.end + self._max_lag + self._tail
 
     @property
     def delay_samples(self) -> int:

@@ -21,7 +21,7 @@ from typing import Protocol
 import numpy as np
 
 from kiosk.audio.own_words import OwnWords
-from kiosk.audio.reference import PlayedAudio
+from kiosk.audio.reference import FollowsPlayback
 from kiosk.messages import ASR_RATE_HZ
 
 log = logging.getLogger(__name__)
@@ -47,32 +47,16 @@ class Canceller(Protocol):
                      min_words: int = 5) -> bool: ...
 
 
-class EchoCanceller:
+class EchoCanceller(FollowsPlayback):
     """Reference-signal echo removal on 16 kHz float32 microphone blocks."""
 
     def __init__(self, max_lag_ms: int = 400, echo_correlation: float = 0.6,
                  tail_ms: int = 500, text_window_s: float = 15.0) -> None:
-        self._max_lag = int(ASR_RATE_HZ * max_lag_ms / 1000)
-        self._tail = int(ASR_RATE_HZ * tail_ms / 1000)
+        super().__init__(int(ASR_RATE_HZ * max_lag_ms / 1000), int(ASR_RATE_HZ * tail_ms / 1000))
         self._threshold = echo_correlation
-        self._played = PlayedAudio(slack=self._max_lag * 4)
         self.own_words = OwnWords(text_window_s)
         self._path: tuple[int, float] | None = None   # (lag index, gain) learnt from echo alone
         self.blocks_suppressed = 0
-
-    def played(self, samples_16k: np.ndarray, mic_sample: int) -> None:
-        """Register audio that starts playing when the mic is at sample index `mic_sample`."""
-        self._played.played(samples_16k, mic_sample)
-
-    def stopped(self, mic_sample: int) -> None:
-        """Playback was cut at `mic_sample`: what was registered after it was never played."""
-        self._played.stopped(mic_sample)
-
-    def active(self, mic_sample: int) -> bool:
-        """True while the reference (plus lag and tail) can still be heard at `mic_sample`."""
-        played = self._played
-        return bool(len(played)) and played.start <= mic_sample + self._max_lag \
-            and mic_sample < played.end + self._max_lag + self._tail
 
     def clean(self, block: np.ndarray, mic_sample: int) -> np.ndarray:
         """The block with the best-matching delayed reference removed."""

@@ -53,3 +53,28 @@ class PlayedAudio:
         if src_hi > src_lo:
             out[src_lo + self.start - lo: src_hi + self.start - lo] = self.samples[src_lo:src_hi]
         return out
+
+
+class FollowsPlayback:
+    """What every echo canceller does with the reply's timeline: register what is played,
+    forget what a barge-in cut, and say when the reply (plus the speaker-to-mic lag and the
+    room's tail) can still be heard. The cancellers differ only in `clean`."""
+
+    def __init__(self, max_lag: int, tail: int) -> None:
+        self._max_lag = max_lag      # samples: the longest speaker-to-mic delay expected
+        self._tail = tail            # samples: echo still heard after the reply ends
+        self._played = PlayedAudio(slack=max_lag * 4)
+
+    def played(self, samples_16k: np.ndarray, mic_sample: int) -> None:
+        """Register audio that starts playing when the mic is at sample index `mic_sample`."""
+        self._played.played(samples_16k, mic_sample)
+
+    def stopped(self, mic_sample: int) -> None:
+        """Playback was cut at `mic_sample`: what was registered after it was never played."""
+        self._played.stopped(mic_sample)
+
+    def active(self, mic_sample: int) -> bool:
+        """True while the reference (plus lag and tail) can still be heard at `mic_sample`."""
+        played = self._played
+        return bool(len(played)) and played.start <= mic_sample + self._max_lag \
+            and mic_sample < played.end + self._max_lag + self._tail
