@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -479,5 +480,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
+def run_and_exit(argv: Sequence[str] | None = None) -> None:
+    """The console entry point: `main`, then exit. A process whose microphone close hung
+    (PortAudio spinning on a sound server that went away) leaves at once with its exit code:
+    PortAudio's exit handler would wait for that thread forever while it fills the log."""
+    code = main(argv)
+    from kiosk.audio.sources import audio_wedged
+
+    if audio_wedged():
+        logging.getLogger(__name__).error("event=exit_wedged_audio code=%d", code)
+        logging.shutdown()
+        sys.stdout.flush()
+        sys.stderr.flush()
+        os._exit(code)
+    sys.exit(code)
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    run_and_exit()

@@ -29,6 +29,14 @@ log = logging.getLogger(__name__)
 MIC_STALL_S = 3.0
 MIC_CLOSE_TIMEOUT_S = 2.0
 """How long closing the microphone may take before the stream is abandoned (see close())."""
+_ABANDONED: list[Any] = []  # every stream whose close hung, in this process
+
+
+def audio_wedged() -> bool:
+    """Whether a microphone stream's close hung in this process. PortAudio's own exit handler
+    would then wait for the same spinning thread, so the process must leave without it
+    (`kiosk.cli.run_and_exit` does); the thread writes error lines until the process is gone."""
+    return bool(_ABANDONED)
 """A live microphone delivers a block every ``block_ms``; none for this long means it is gone."""
 
 _QUEUE_BLOCKS = 256
@@ -82,7 +90,6 @@ class MicSource:
         self._generation = 0  # blocks from an earlier stream (before reopen) are dropped
         self._queue: asyncio.Queue[np.ndarray | AudioError] = asyncio.Queue(_QUEUE_BLOCKS)
         self._dropped = 0
-        self._abandoned: list[Any] = []  # streams whose close hung (kept: see close())
         self.stall_s = MIC_STALL_S
 
     async def __aenter__(self) -> MicSource:
@@ -154,9 +161,9 @@ class MicSource:
         if done.wait(MIC_CLOSE_TIMEOUT_S):
             log.info("event=mic_closed dropped_blocks=%d", self._dropped)
         else:
-            self._abandoned.append(stream)
+            _ABANDONED.append(stream)
             log.error("event=mic_close_hung timeout_s=%.1f action=abandoned streams=%d",
-                      MIC_CLOSE_TIMEOUT_S, len(self._abandoned))
+                      MIC_CLOSE_TIMEOUT_S, len(_ABANDONED))
 
     async def reopen(self, on_failure: Callable[[AudioError], None] | None = None) -> None:
         """Close, then retry opening with doubling back-off (``audio.reopen_backoff_*``)."""
