@@ -79,6 +79,8 @@ class Models:
         self.vad = SileroVad(config.model_path(config.vad.model))
         self.turn = (SmartTurn(config.model_path(config.vad.turn_model))
                      if config.vad.turn_model else None)
+        if self.turn is not None:
+            self.turn.warm()  # before the governor measures its base (see SmartTurn.warm)
         self.asr = Transcriber(config)
         self.tts = Speaker(config)
         self.hotwords = campus_hotwords(self.engine) if config.asr.hotwords_from_kb else None

@@ -181,8 +181,10 @@ gov = models.governor
 estimates = {n: gov.slot(n).estimate_mb for n in ("asr", "llm", "tts")}
 if mode == "tight":   # only the largest model fits, plus a little: the largest is now the tts
     # slot with both voices (Piper and Kokoro, warmed on a long Korean clause), and a turn's
-    # working memory beside it took 207 MB (peak 824.6 MB against base + 490 + 200 = 817.5)
-    gov.budget_mb = gov.base_mb + max(estimates.values()) + 250
+    # working memory beside it took 207 MB (peak 824.6 MB against base + 490 + 200 = 817.5);
+    # since the turn is transcribed at its first pause (kiosk/speech/turn.py), ASR and TTS
+    # swap inside the turn and it took up to 289 MB (peak 913.8 against base + largest + 250)
+    gov.budget_mb = gov.base_mb + max(estimates.values()) + 320
 else:                 # what all models need
     gov.budget_mb = gov.base_mb + sum(estimates.values()) * 1.25
 with RssSampler() as sampler:

@@ -104,6 +104,12 @@ class SmartTurn:
                              f"(inputs {inputs})")
         self._features = FeatureExtractor(chunk_length=WINDOW_S)
 
+    def warm(self) -> None:
+        """One call on a full window of silence: onnxruntime grows its arena on the first
+        run (about 34 MB here, after 25 MB for the model), and the kiosk budgets the
+        listening models as resident from start-up, so that memory must exist by then."""
+        self.complete_probability(np.zeros(_WINDOW_SAMPLES, np.float32))
+
     def complete_probability(self, audio: np.ndarray) -> float:
         """Probability 0..1 that float32 mono 16 kHz ``audio`` (the turn so far) is finished."""
         started = time.perf_counter()
