@@ -157,9 +157,22 @@ def _cmd_chat(args: argparse.Namespace, config: Config) -> int:
     return 0
 
 
-def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
+def _print_report(args: argparse.Namespace, as_json: str, report: str) -> int:
+    """What every `kiosk eval` mode ends with: the JSON (``--json``) or the report on stdout,
+    and the report also into ``--report``'s file."""
+    print(as_json if args.json else report)
+    if args.report:
+        Path(args.report).write_text(report + "\n")
+    return 0
+
+
+def _as_json(summary: object) -> str:
     import json
 
+    return json.dumps(summary, ensure_ascii=False)
+
+
+def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
     from kiosk.dialog import evaluate
 
     if args.spoken:
@@ -174,41 +187,25 @@ def _cmd_eval(args: argparse.Namespace, config: Config) -> int:
         return _eval_understanding(args, engine)
     path = Path(args.set) if args.set else evaluate.DEFAULT_SET
     summary, outcomes = evaluate.evaluate(engine, path)
-    text = json.dumps(summary, ensure_ascii=False) if args.json else evaluate.format_report(
-        summary, outcomes)
-    print(text)
-    if args.report:
-        Path(args.report).write_text(evaluate.format_report(summary, outcomes) + "\n")
-    return 0
+    return _print_report(args, _as_json(summary), evaluate.format_report(summary, outcomes))
 
 
 def _eval_understanding(args: argparse.Namespace, engine: object) -> int:
-    import json
-
     from kiosk.dialog import understanding_eval
 
     path = Path(args.set) if args.set else understanding_eval.DEFAULT_SET
     summary, scored = understanding_eval.evaluate(engine, path)  # type: ignore[arg-type]
-    report = understanding_eval.format_report(summary, scored)
-    print(json.dumps(summary, ensure_ascii=False) if args.json else report)
-    if args.report:
-        Path(args.report).write_text(report + "\n")
-    return 0
+    return _print_report(args, _as_json(summary),
+                         understanding_eval.format_report(summary, scored))
 
 
 def _eval_turns(args: argparse.Namespace, config: Config) -> int:
-    import json
-
     from kiosk.diag import turns
 
     outcomes = turns.evaluate(config, args.per_lang,
                               Path(args.set) if args.set else turns.QUESTION_SET)
     summary = turns.summarise(outcomes)
-    report = turns.format_report(summary, outcomes)
-    print(json.dumps(summary, ensure_ascii=False) if args.json else report)
-    if args.report:
-        Path(args.report).write_text(report + "\n")
-    return 0
+    return _print_report(args, _as_json(summary), turns.format_report(summary, outcomes))
 
 
 def _eval_spoken(args: argparse.Namespace, config: Config) -> int:
@@ -218,12 +215,8 @@ def _eval_spoken(args: argparse.Namespace, config: Config) -> int:
                                            else spoken_eval.VISITOR_SET)
     outcomes = spoken_eval.evaluate_spoken(config, questions, spoken_eval.available_voices(),
                                            args.snr_db)
-    text = (spoken_eval.as_json(outcomes) if args.json
-            else spoken_eval.format_report(outcomes, args.snr_db))
-    print(text)
-    if args.report:
-        Path(args.report).write_text(spoken_eval.format_report(outcomes, args.snr_db) + "\n")
-    return 0
+    return _print_report(args, spoken_eval.as_json(outcomes),
+                         spoken_eval.format_report(outcomes, args.snr_db))
 
 
 def _cmd_kb(args: argparse.Namespace, config: Config) -> int:

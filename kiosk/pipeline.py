@@ -121,7 +121,7 @@ class VoiceLoop:
         self._sink = sink
         self._onset = OnsetTracker(scorer, config.vad.start_threshold)
         judge = None if turn_model is None else TurnTaker(
-            turn_model, self._transcribe_early, config.vad.turn_threshold,
+            turn_model, self._transcribe_audio, config.vad.turn_threshold,
             config.vad.turn_early_langs)
         self._segmenter = UtteranceSegmenter(self._onset, config.vad, judge)
         self._asr = transcriber
@@ -228,12 +228,12 @@ class VoiceLoop:
 
     def _transcribe(self, utterance: Utterance) -> Transcript:
         self._on_state("thinking")
-        self._acquire("asr")
-        return self._asr.transcribe(utterance.audio, hotwords=self._hotwords)
+        return self._transcribe_audio(utterance.audio)
 
-    def _transcribe_early(self, audio: np.ndarray) -> Transcript:
-        """At a short pause, in the segmenter's thread: the words so far, for the turn judge
-        (and the turn's transcript, if the visitor says no more)."""
+    def _transcribe_audio(self, audio: np.ndarray) -> Transcript:
+        """Whisper on ``audio`` through the governor; called as is at a short pause, in the
+        segmenter's thread (the words so far, for the turn judge, and the turn's transcript
+        if the visitor says no more)."""
         self._acquire("asr")
         return self._asr.transcribe(audio, hotwords=self._hotwords)
 

@@ -49,13 +49,13 @@ class PrivatePulse:
         poll(lambda: self.pactl("info").returncode != 0, 30)
 
 
-
 def log_tail(path: Path, size: int = 6000) -> str:
     """The end of the daemon's log, for an assertion message (PortAudio can write gigabytes of
     ALSA errors into it when the sound server dies: reading it whole ran out of memory)."""
     with path.open("rb") as handle:
         handle.seek(max(0, path.stat().st_size - size))
         return handle.read().decode(errors="replace")
+
 
 def poll(predicate: Callable[[], bool], limit_s: float) -> bool:
     deadline = time.monotonic() + limit_s
@@ -119,6 +119,18 @@ def snapshot(pulse: PrivatePulse, config: Path) -> dict:
     return json.loads(result.stdout) if result.stdout.strip() else {}
 
 
+def assert_reported(pulse: PrivatePulse, config: Path, banner: str, audio_check: str,
+                    detail: str, state: str) -> None:
+    """`kiosk status` exits 1 with ``banner``; `kiosk doctor --quick` exits 1, fails the audio
+    check (``audio_check`` with ``detail``) and names the daemon's ``state``."""
+    status = kiosk(pulse, config, "status")
+    assert status.returncode == 1 and banner in status.stdout, status.stdout
+    doctor = kiosk(pulse, config, "doctor", "--quick")
+    assert doctor.returncode == 1
+    assert audio_check in doctor.stdout and detail in doctor.stdout
+    assert "FAIL daemon:" in doctor.stdout and state in doctor.stdout, doctor.stdout
+
+
 def test_a_wrong_output_device_is_a_mute_kiosk(pulse: PrivatePulse, start_daemon,  # type: ignore[no-untyped-def]
                                                models_dir: Path, tmp_path: Path) -> None:
     config = write_config(tmp_path, models_dir, "no-such-speaker")
@@ -134,12 +146,7 @@ def test_a_wrong_output_device_is_a_mute_kiosk(pulse: PrivatePulse, start_daemon
     assert turn["interrupted"] is True and turn["spoken"] == "", turn
     snap = snapshot(pulse, config)
     assert snap["error_counts"].get("playback", 0) >= 1, snap
-    status = kiosk(pulse, config, "status")
-    assert status.returncode == 1 and "MUTE: cannot speak" in status.stdout, status.stdout
-    doctor = kiosk(pulse, config, "doctor", "--quick")
-    assert doctor.returncode == 1
-    assert "FAIL audio:" in doctor.stdout and "no-such-speaker" in doctor.stdout
-    assert "FAIL daemon:" in doctor.stdout and "MUTE" in doctor.stdout, doctor.stdout
+    assert_reported(pulse, config, "MUTE: cannot speak", "FAIL audio:", "no-such-speaker", "MUTE")
 
 
 def test_the_sound_server_stopping_is_a_deaf_kiosk(pulse: PrivatePulse, start_daemon,  # type: ignore[no-untyped-def]
@@ -152,12 +159,8 @@ def test_the_sound_server_stopping_is_a_deaf_kiosk(pulse: PrivatePulse, start_da
         log_tail(tmp_path / "daemon.log")
     snap = snapshot(pulse, config)
     assert snap["state"] == "deaf" and snap["error_counts"].get("audio", 0) >= 1, snap
-    status = kiosk(pulse, config, "status")
-    assert status.returncode == 1 and "DEAF: cannot listen" in status.stdout, status.stdout
-    doctor = kiosk(pulse, config, "doctor", "--quick")
-    assert doctor.returncode == 1
-    assert "FAIL audio open:" in doctor.stdout and "cannot listen" in doctor.stdout
-    assert "FAIL daemon:" in doctor.stdout and "DEAF" in doctor.stdout, doctor.stdout
+    assert_reported(pulse, config, "DEAF: cannot listen", "FAIL audio open:", "cannot listen",
+                    "DEAF")
     # the sound server comes back: so does the microphone
     pulse.start()
     assert poll(lambda: snapshot(pulse, config).get("can_listen") is True, 90), \

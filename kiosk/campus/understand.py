@@ -664,12 +664,17 @@ def _facility_phrases_en(kb: KnowledgeBase) -> tuple[str, ...]:
     return tuple(sorted((p for p in phrases if len(p.split()) >= 2), key=len, reverse=True))
 
 
+@lru_cache(maxsize=8)
+def _facilities_ko(kb: KnowledgeBase) -> frozenset[str]:
+    """The KB's Korean facilities, without spaces."""
+    return frozenset(f.replace(" ", "") for p in kb.places for f in p.features_ko)
+
+
 def _names_a_facility(word: str, kb: KnowledgeBase) -> bool:
     """A Korean word that is a facility the KB lists (지하주차장 holds the parking cue 주차
     but is a place to go to; 학생식당's menu is still a menu)."""
-    facilities = {f.replace(" ", "") for p in kb.places for f in p.features_ko}
     return (len(word) >= 3 and bool(re.fullmatch(r"[가-힣]+", word))
-            and retrieval.strip_particle(word) in facilities)
+            and retrieval.strip_particle(word) in _facilities_ko(kb))
 
 
 def _extra_unknowns(words: list[str], found: list[Mention]) -> list[Ask]:

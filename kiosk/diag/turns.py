@@ -20,16 +20,16 @@ from __future__ import annotations
 
 import json
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
 from kiosk.config import Config, VadConfig
-from kiosk.messages import ASR_RATE_HZ, Utterance
+from kiosk.messages import ASR_RATE_HZ, Transcript, Utterance
 from kiosk.speech.turn import AudioOnly, CompletionModel, TurnJudge, TurnTaker
-from kiosk.speech.vad import FRAME_S, FrameScorer, UtteranceSegmenter
+from kiosk.speech.vad import FRAME_SAMPLES, FrameScorer, UtteranceSegmenter
 
 QUESTION_SET = Path(__file__).resolve().parents[1] / "dialog" / "data" / \
     "understanding_questions.jsonl"
@@ -73,9 +73,15 @@ def pick_questions(path: Path, per_lang: int, seed: int = 7) -> list[tuple[str, 
     return out
 
 
-def speech_end_s(audio: np.ndarray) -> float:
+def voiced_span(audio: np.ndarray) -> tuple[int, int]:
+    """(first voiced sample, one past the last), (0, 0) for silence."""
     voiced = np.flatnonzero(np.abs(audio) > _VOICED)
-    return float(voiced[-1] + 1) / ASR_RATE_HZ if len(voiced) else 0.0
+    return (int(voiced[0]), int(voiced[-1]) + 1) if len(voiced) else (0, 0)
+
+
+def speech_end_s(audio: np.ndarray) -> float:
+    """Seconds from the clip's start to just after its last voiced sample."""
+    return voiced_span(audio)[1] / ASR_RATE_HZ
 
 
 def middle_boundary(text: str) -> int:
@@ -89,8 +95,7 @@ def with_hesitation(speech: np.ndarray, head_s: float, pause_s: float) -> np.nda
     """``speech`` with ``pause_s`` of silence where its first ``head_s`` seconds of voice end
     (the head spoken alone, less its final lengthening), at the quietest 10 ms within 0.1 s
     of there: between two words, not inside one."""
-    voiced = np.flatnonzero(np.abs(speech) > _VOICED)
-    first = int(voiced[0]) if len(voiced) else 0
+    first = voiced_span(speech)[0]
     guess = first + int(head_s * 0.95 * ASR_RATE_HZ)
     hop, reach = 160, int(0.1 * ASR_RATE_HZ)
     lo, hi = max(first + hop, guess - reach), min(len(speech) - hop, guess + reach)
@@ -101,18 +106,18 @@ def with_hesitation(speech: np.ndarray, head_s: float, pause_s: float) -> np.nda
 
 
 def _voiced_s(audio: np.ndarray) -> float:
-    voiced = np.flatnonzero(np.abs(audio) > _VOICED)
-    return float(voiced[-1] - voiced[0] + 1) / ASR_RATE_HZ if len(voiced) else 0.0
+    first, end = voiced_span(audio)
+    return (end - first) / ASR_RATE_HZ
 
 
-def make_clips(speak: object, questions: list[tuple[str, str]], voices: dict[str, list[str]],
-               seed: int = 7) -> Iterator[Clip]:
+def make_clips(speak: Callable[[str, str], np.ndarray], questions: list[tuple[str, str]],
+               voices: dict[str, list[str]], seed: int = 7) -> Iterator[Clip]:
     """A whole clip and a hesitation clip per question, voices taken in turn per language."""
     rng = random.Random(seed)
     for i, (lang, text) in enumerate(questions):
         voice = voices[lang][i % len(voices[lang])]
-        speech = speak(text, voice)  # type: ignore[operator]
-        head = speak(text[:middle_boundary(text)], voice)  # type: ignore[operator]
+        speech = speak(text, voice)
+        head = speak(text[:middle_boundary(text)], voice)
         silence = np.zeros(int(_LEAD_S * ASR_RATE_HZ), np.float32)
         tail = np.zeros(int(_TAIL_S * ASR_RATE_HZ), np.float32)
         whole = np.concatenate([silence, speech, tail])
@@ -131,7 +136,7 @@ def segment(clip: Clip, scorer: FrameScorer, config: VadConfig,
     scorer.reset()
     found: list[Utterance] = []
     handed_s = 0.0
-    frame = round(FRAME_S * ASR_RATE_HZ)
+    frame = FRAME_SAMPLES
     for i in range(0, len(clip.audio) - frame + 1, frame):
         for utterance in segmenter.feed(clip.audio[i:i + frame]):
             found.append(utterance)
@@ -170,8 +175,8 @@ def summarise(outcomes: list[Outcome]) -> dict[str, dict[str, float]]:
                                    len(whole)),
             "not_one_utterance": sum(o.utterances != 1 for o in mine
                                      if not o.clip.hesitation_s),
-            "end_delay_p50_ms": _quantile(delays, 0.5),
-            "end_delay_p95_ms": _quantile(delays, 0.95),
+            "end_delay_p50_ms": quantile(delays, 0.5),
+            "end_delay_p95_ms": quantile(delays, 0.95),
         }
     return summary
 
@@ -210,12 +215,12 @@ def evaluate(config: Config, per_lang: int, path: Path = QUESTION_SET) -> list[O
     return run(clips, scorer, config.vad, policies(model, asr.transcribe, config.vad))
 
 
-def policies(model: CompletionModel, transcribe: object,
+def policies(model: CompletionModel, transcribe: Callable[[np.ndarray], Transcript],
              config: VadConfig) -> list[tuple[str, TurnJudge | None]]:
     return [("silence", None), ("smart_turn", AudioOnly(model, config.turn_threshold)),
-            ("turn_taker_all_langs", TurnTaker(model, transcribe,  # type: ignore[arg-type]
+            ("turn_taker_all_langs", TurnTaker(model, transcribe,
                                                config.turn_threshold, ("en", "ko"))),
-            (KIOSK_POLICY, TurnTaker(model, transcribe,  # type: ignore[arg-type]
+            (KIOSK_POLICY, TurnTaker(model, transcribe,
                                      config.turn_threshold, config.turn_early_langs))]
 
 
@@ -223,7 +228,8 @@ def _pct(part: int, whole: int) -> float:
     return round(100 * part / whole, 1) if whole else 0.0
 
 
-def _quantile(values: list[float], q: float) -> float:
+def quantile(values: list[float], q: float) -> float:
+    """The ``q`` quantile of sorted ``values`` (nearest rank, whole ms); 0 when empty."""
     if not values:
         return 0.0
     return round(values[min(len(values) - 1, int(q * len(values)))], 0)

@@ -20,6 +20,7 @@ from typing import Any
 import numpy as np
 
 from kiosk.audio.room import Room
+from kiosk.diag.turns import quantile, speech_end_s
 from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import TurnRecord
 
@@ -50,7 +51,6 @@ QUESTIONS: tuple[tuple[str, str], ...] = (
     ("ko", "고맙습니다!"),
 )
 _LEAD_S = 0.5
-_VOICED = 0.02
 
 
 @dataclass(frozen=True)
@@ -83,11 +83,6 @@ def speak_questions(config: Any, questions: tuple[tuple[str, str], ...] = QUESTI
             for lang, text in questions]
 
 
-def last_voiced_s(speech: np.ndarray) -> float:
-    voiced = np.flatnonzero(np.abs(speech) > _VOICED)
-    return float(voiced[-1] + 1) / ASR_RATE_HZ if len(voiced) else 0.0
-
-
 def measure_one(models: Any, lang: str, text: str, speech: np.ndarray) -> Measured:
     """One question in a quiet room; the session is reset so each is a first question."""
     models.engine.sessions.reset(models.config.pipeline.session_id)
@@ -96,7 +91,7 @@ def measure_one(models: Any, lang: str, text: str, speech: np.ndarray) -> Measur
     loop = models.loop(room.blocks(), room)
     asyncio.run(loop.run())
     turn: TurnRecord | None = loop.turns[0] if loop.turns else None
-    spoken_end_s = _LEAD_S + last_voiced_s(speech)
+    spoken_end_s = _LEAD_S + speech_end_s(speech)
     start_s = room.playbacks[0].start_s if room.playbacks else None
     return Measured(lang, text, turn.transcript if turn else "", turn.source if turn else "",
                     turn.ended_by if turn else "",
@@ -131,5 +126,4 @@ def _spread(rows: list[Measured]) -> dict[str, float | int | None]:
     values = sorted(r.voice_to_voice_ms for r in rows if r.voice_to_voice_ms is not None)
     if not values:
         return {"n": 0, "p50_ms": None, "p95_ms": None}
-    return {"n": len(values), "p50_ms": values[len(values) // 2],
-            "p95_ms": values[min(len(values) - 1, int(0.95 * len(values)))]}
+    return {"n": len(values), "p50_ms": quantile(values, 0.5), "p95_ms": quantile(values, 0.95)}

@@ -116,7 +116,7 @@ class SmartTurn:
         features = self._features(_model_window(audio), padding=0)[:, :_WINDOW_SAMPLES // 160]
         out = self._session.run(None, {"input_features": features[np.newaxis].astype(np.float32)})
         probability = float(np.asarray(out[0]).reshape(-1)[0])
-        log.debug("event=turn_judged audio_s=%.2f p_complete=%.2f ms=%.0f",
+        log.debug("event=turn_scored audio_s=%.2f p_complete=%.2f ms=%.0f",
                   len(audio) / ASR_RATE_HZ, probability, (time.perf_counter() - started) * 1000)
         return probability
 
@@ -175,7 +175,7 @@ _DANGLING_EN = frozenset("""
 a an the to of from at in on for with near by between towards toward into onto about via
 and or but because so if than as is are was were does do did can could would will should
 where which what how when who whose my your its their our this that these those um uh er
-erm hmm like the um
+erm hmm like
 """.split())
 # Korean: a case or topic particle with no predicate after it, a connective ending, a filler.
 _DANGLING_KO = re.compile(
