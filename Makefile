@@ -6,13 +6,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 KIOSK := $(BIN)/kiosk
 STAMP := $(VENV)/.stamp
-APT_PACKAGES := libportaudio2 pulseaudio libasound2-plugins sox espeak-ng
+APT_PACKAGES := libportaudio2 pulseaudio libasound2-plugins sox espeak-ng libspeexdsp1
 
 .PHONY: install system-deps models demo test test-fast lint bench soak install-service clean
 
 install: $(STAMP)-install models
 
-# System libraries: PortAudio for sounddevice, PulseAudio for the real audio loop in tests.
+# System libraries: PortAudio for sounddevice, PulseAudio for the real audio loop in tests,
+# libspeexdsp1 for the echo canceller's linear filter (kiosk/audio/speex.py).
 system-deps: $(STAMP)-system
 $(STAMP)-system:
 	@mkdir -p $(VENV)

@@ -280,6 +280,9 @@ def _add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     bench.add_argument("--voice-questions", type=int, metavar="N",
                        help="spoken questions for the voice-to-voice figure (default: all 20, "
                             "half English, half Korean)")
+    bench.add_argument("--echo-replies", type=int, default=50, metavar="N",
+                       help="replies per simulated hall for the echo figures (default 50, about "
+                            "a quarter of an hour on 2 cores; 0 skips them)")
     bench.add_argument("--budget-mb", type=float, help="budget for the swapping run (default: "
                        "base RSS + largest model + 150 MB)")
     bench.add_argument("--soak", type=int, metavar="N", help="instead: N scripted turns through "
@@ -312,9 +315,12 @@ def _cmd_bench(args: argparse.Namespace, config: Config) -> int:
     if args.load < 0:
         print("kiosk bench: --load must be ≥ 0", file=sys.stderr)
         return 2
+    if args.echo_replies < 0:
+        print("kiosk bench: --echo-replies must be ≥ 0", file=sys.stderr)
+        return 2
     with cpu_hogs(args.load):
         result = bench.run_bench(config, args.runs, args.budget_mb, progress,
-                                 args.voice_questions)
+                                 args.voice_questions, args.echo_replies)
     result["load_processes"] = args.load
     print(json.dumps(result, ensure_ascii=False) if args.json else bench.format_table(result))
     if args.plot:

@@ -171,16 +171,32 @@ class TtsConfig(Section):
 
 
 class PipelineConfig(Section):
-    echo_mode: Literal["cancel", "aec3", "gate"] = "cancel"
-    # "aec3": WebRTC AEC3 (pywebrtc-audio) behind Speex's linear filter this long (docs/echo.md);
-    # 0 = AEC3 alone (no speexdsp needed).
+    # "cancel": WebRTC AEC3 behind Speex's linear filter, echo_linear_ms long (docs/echo.md;
+    # 0 = AEC3 alone); barge-in and the VAD run on what it leaves. "gate": the microphone is
+    # ignored while the kiosk speaks plus echo_tail_ms (no barge-in). "aec3", the opt-in name
+    # of the same canceller before it became the default, still means "cancel".
+    echo_mode: Literal["cancel", "gate"] = "cancel"
     echo_linear_ms: Annotated[int, Field(ge=0, le=1000)] = 384
     echo_max_lag_ms: Annotated[int, Field(ge=0, le=2000)] = 400
     echo_tail_ms: Annotated[int, Field(ge=0, le=3000)] = 500
-    echo_correlation: Annotated[float, Field(gt=0, lt=1)] = 0.6
     barge_in: bool = True
-    barge_in_ms: Annotated[int, Field(ge=32, le=2000)] = 160
+    # A visitor talking over a reply stops it once barge_in_ms of the last barge_in_window_ms
+    # scored at least barge_in_threshold as speech (kiosk.pipeline.BargeInRule, docs/echo.md).
+    barge_in_ms: Annotated[int, Field(ge=32, le=2000)] = 128
+    barge_in_window_ms: Annotated[int, Field(ge=32, le=2000)] = 224
+    barge_in_threshold: Annotated[float, Field(gt=0, lt=1)] = 0.4
     session_id: str = "visitor"
+
+    @model_validator(mode="after")
+    def _window_holds_the_speech(self) -> PipelineConfig:
+        if self.barge_in_window_ms < self.barge_in_ms:
+            raise ValueError("pipeline.barge_in_window_ms must be at least barge_in_ms")
+        return self
+
+    @field_validator("echo_mode", mode="before")
+    @classmethod
+    def _aec3_is_cancel(cls, mode: object) -> object:
+        return "cancel" if mode == "aec3" else mode
 
 
 class GovernorConfig(Section):

@@ -31,9 +31,14 @@ class LoudIsSpeech:
 
 
 async def one_question(then_wait: asyncio.Event | None = None) -> AsyncIterator[np.ndarray]:
-    """Speech, silence, then (with ``then_wait``) nothing more until the event is set."""
-    for _ in range(SPEECH_BLOCKS):
-        yield np.full(BLOCK, 0.5, np.float32)
+    """Speech, silence, then (with ``then_wait``) nothing more until the event is set.
+
+    The "speech" is a loud 220 Hz tone: the echo canceller runs on every block and its
+    high-pass filter takes a constant level out."""
+    t = np.arange(SPEECH_BLOCKS * BLOCK) / ASR_RATE_HZ
+    tone = (0.5 * np.sin(2 * np.pi * 220 * t)).astype(np.float32)
+    for i in range(SPEECH_BLOCKS):
+        yield tone[i * BLOCK:(i + 1) * BLOCK]
     for _ in range(60):
         yield np.zeros(BLOCK, np.float32)
     if then_wait is not None:

@@ -18,12 +18,10 @@ import pytest
 
 from kiosk.audio import rooms
 from kiosk.audio.aec import WebRtcEchoCanceller
-from kiosk.audio.echo import EchoCanceller
 from kiosk.audio.wavio import read_wav, resample
+from kiosk.diag.single_tap import EchoCanceller
 from kiosk.errors import AudioError
 from kiosk.messages import ASR_RATE_HZ
-
-pytest.importorskip("pywebrtc_audio")
 
 BLOCK = 512          # the kiosk's 32 ms microphone block
 VISITOR_AT = 3 * ASR_RATE_HZ
@@ -71,15 +69,7 @@ def _visitor_share(out: np.ndarray, visitor: np.ndarray) -> tuple[float, float]:
                           / max(float(np.dot(rest, rest)), 1e-20)))
 
 
-def _linear_ms_choices() -> list[int]:
-    try:
-        import speexdsp  # noqa: F401
-    except ImportError:
-        return [0]
-    return [0, 384]
-
-
-@pytest.mark.parametrize("linear_ms", _linear_ms_choices())
+@pytest.mark.parametrize("linear_ms", [0, 384])
 @pytest.mark.parametrize("sim", rooms.rooms(), ids=lambda sim: sim.name)
 def test_the_kiosks_voice_is_removed_in_every_room(sim: rooms.SimRoom, linear_ms: int,
                                                    reply: np.ndarray) -> None:
@@ -106,7 +96,7 @@ def _double_talk(sim: rooms.SimRoom, linear_ms: int, reply: np.ndarray, question
     return kept_db, out_ratio_db, mic_ratio_db
 
 
-@pytest.mark.parametrize("linear_ms", _linear_ms_choices())
+@pytest.mark.parametrize("linear_ms", [0, 384])
 @pytest.mark.parametrize("sim", rooms.rooms(), ids=lambda sim: sim.name)
 def test_a_visitor_talking_over_the_kiosk_comes_through(sim: rooms.SimRoom, linear_ms: int,
                                                         reply: np.ndarray,
@@ -119,13 +109,12 @@ def test_a_visitor_talking_over_the_kiosk_comes_through(sim: rooms.SimRoom, line
 def test_speex_first_keeps_more_of_the_visitor_than_aec3_alone(reply: np.ndarray,
                                                               question: np.ndarray) -> None:
     """Why `linear_ms` defaults to 384: AEC3 alone ducks a visitor under a loud echo."""
-    pytest.importorskip("speexdsp")
     alone = [_double_talk(sim, 0, reply, question)[0] for sim in rooms.rooms()]
     after_speex = [_double_talk(sim, 384, reply, question)[0] for sim in rooms.rooms()]
     assert np.mean(after_speex) >= np.mean(alone) + 1.0, (alone, after_speex)
 
 
-@pytest.mark.parametrize("linear_ms", _linear_ms_choices())
+@pytest.mark.parametrize("linear_ms", [0, 384])
 def test_silence_in_is_silence_out_while_the_kiosk_talks(linear_ms: int,
                                                          reply: np.ndarray) -> None:
     silent = np.zeros(4 * ASR_RATE_HZ, np.float32)
@@ -171,10 +160,29 @@ def test_it_has_the_single_tap_cancellers_interface_and_shares_its_own_words_che
     assert not canceller.is_own_words("Where is Paiknam Library?")
 
 
-@pytest.mark.parametrize(("module", "linear_ms"), [("pywebrtc_audio", 0), ("speexdsp", 384)])
-def test_a_missing_library_is_a_one_line_audio_error(monkeypatch: pytest.MonkeyPatch,
-                                                     module: str, linear_ms: int) -> None:
-    monkeypatch.setitem(sys.modules, module, None)  # import raises ImportError
+def test_a_missing_aec3_library_is_a_one_line_audio_error(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setitem(sys.modules, "pywebrtc_audio", None)  # import raises ImportError
     with pytest.raises(AudioError) as caught:
-        WebRtcEchoCanceller(linear_ms=linear_ms)
-    assert "\n" not in str(caught.value) and module.replace("_", "-") in str(caught.value)
+        WebRtcEchoCanceller(linear_ms=0)
+    assert "\n" not in str(caught.value) and "pywebrtc-audio" in str(caught.value)
+
+
+def test_without_libspeexdsp_the_voice_loop_runs_aec3_alone(
+        monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture) -> None:
+    from kiosk.audio import canceller, speex
+
+    def missing(name: str) -> None:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    speex._library.cache_clear()
+    monkeypatch.setattr(speex.ctypes, "CDLL", missing)
+    try:
+        with pytest.raises(AudioError) as caught:
+            WebRtcEchoCanceller(linear_ms=384)
+        assert "\n" not in str(caught.value) and "libspeexdsp1" in str(caught.value)
+        degraded = canceller.voice_loop_canceller(384, 400, 500)
+        assert isinstance(degraded, WebRtcEchoCanceller) and degraded._linear is None
+        assert "event=aec_degraded" in caplog.text
+    finally:
+        speex._library.cache_clear()

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk.audio.echo import EchoCanceller
 from kiosk.audio.own_words import OwnWords
+from kiosk.diag.single_tap import EchoCanceller
 
 ANSWER = ("Hanyang Plaza (building 105) is the building immediately on your left as you come "
           "out of Aeji Gate.")
@@ -34,3 +34,15 @@ def test_the_single_tap_canceller_delegates_to_the_shared_check() -> None:
     echo.said(ANSWER)
     assert echo.is_own_words("immediately on your left as you come out of Aeji Gate")
     assert echo.own_words.is_own_words("immediately on your left as you come out of Aeji Gate")
+
+
+def test_a_fragment_of_the_reply_heard_while_it_plays_is_its_own() -> None:
+    words = OwnWords(window_s=15.0)
+    words.said("The Science and Technology Building (building 203) is about 6 minutes on foot.")
+    assert words.is_own_words("Technology Building,", during_reply=True)
+    assert words.is_own_words("about 6 minutes", during_reply=True)
+    assert not words.is_own_words("Technology Building,")  # not while a reply played
+    # A visitor's question during the reply shares names with it, never all of its words.
+    assert not words.is_own_words("Where is the Technology Building?", during_reply=True)
+    assert not words.is_own_words("Building 203, how many floors?", during_reply=True)
+    assert not words.is_own_words("", during_reply=True)

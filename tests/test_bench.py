@@ -30,7 +30,7 @@ def kiosk_json(*args: str) -> dict:
 def result(config: Config) -> dict:
     if not config.model_path(config.llm.model).is_file():
         pytest.skip("models missing (run `kiosk models fetch`)")
-    return kiosk_json("bench", "--runs", "1", "--voice-questions", "2")
+    return kiosk_json("bench", "--runs", "1", "--voice-questions", "2", "--echo-replies", "2")
 
 
 def test_bench_reports_every_stage(result: dict) -> None:
@@ -81,11 +81,24 @@ def test_bench_reports_memory_loads_and_the_swapping_run(result: dict) -> None:
     assert swap["budget_mb"] < result["memory"]["peak_rss_mb"]
 
 
+def test_bench_reports_full_duplex_per_simulated_hall(result: dict) -> None:
+    echo = result["echo"]
+    assert echo["replies_per_room"] == 2 and len(echo["rooms"]) == 6
+    for room in echo["rooms"]:
+        for figures in (room, room["single_tap"]):
+            assert {"erle_db", "self_triggered", "self_interruptions", "barge_in_ms_p95",
+                    "answered_during_reply", "cpu_ms_per_audio_s"} <= set(figures)
+            assert figures["erle_db"] > 0 and figures["barge_in_tries"] == 2
+        assert 0.1 < room["rt60_s"] < 1.0 and room["distance_m"] in (0.1, 0.4)
+        assert room["erle_db"] > room["single_tap"]["erle_db"]  # 26-43 dB against 7-26 dB
+
+
 def test_table_and_plot_from_the_result(result: dict, tmp_path: Path) -> None:
     from kiosk.diag import bench
 
     table = bench.format_table(result)
     assert "TTFA ratio" in table and "peak RSS" in table and "tight budget" in table
+    assert "echo, simulated halls" in table and "rt0.8_d0.4" in table
     note = bench.plot(result, tmp_path / "ttfa.png")
     if note.startswith("plot skipped"):
         assert "matplotlib" in note

@@ -19,8 +19,8 @@ from kiosk.errors import AudioError
 
 REPO = Path(__file__).resolve().parent.parent
 LINE = re.compile(r"^(OK  |WARN|FAIL) ([a-zA-Z ]+): \S.*$")
-QUICK_NAMES = ["config", "models", "campus KB", "memory", "audio", "audio open", "daemon",
-               "korean voice"]
+QUICK_NAMES = ["config", "models", "campus KB", "memory", "audio", "audio open", "echo",
+               "daemon", "korean voice"]
 
 
 def with_section(config: Config, section: str, **update: Any) -> Config:
@@ -208,3 +208,23 @@ def test_kokoro_is_reported_as_the_korean_voice(config: Config) -> None:
         "en": "e.onnx", "ko": "kokoro:jf_alpha"}))
     assert check.status == "OK" and "Kokoro-82M voice jf_alpha" in check.detail
     assert any(p.name == "kokoro-v1.0.int8.onnx" for p in doctor._configured_models(config))
+
+
+def test_echo_check_names_the_canceller_and_warns_without_libspeexdsp(
+        config: Config, monkeypatch: pytest.MonkeyPatch) -> None:
+    check = doctor.check_echo(config)
+    assert check.status == "OK" and "AEC3 behind Speex's 384 ms filter" in check.detail
+    assert doctor.check_echo(with_section(config, "pipeline", echo_mode="gate")).status == "OK"
+    from kiosk.audio import speex
+
+    def missing(name: str) -> None:
+        raise OSError(f"{name}: cannot open shared object file")
+
+    speex._library.cache_clear()
+    monkeypatch.setattr(speex.ctypes, "CDLL", missing)
+    try:
+        check = doctor.check_echo(config)
+    finally:
+        speex._library.cache_clear()
+    assert check.status == "WARN" and "AEC3 alone" in check.detail
+    assert "libspeexdsp1" in check.detail and "\n" not in check.line()

@@ -38,6 +38,7 @@ import numpy as np
 
 from kiosk.audio.own_words import OwnWords
 from kiosk.audio.reference import FollowsPlayback
+from kiosk.audio.speex import LinearEchoFilter
 from kiosk.errors import AudioError
 from kiosk.messages import ASR_RATE_HZ
 
@@ -59,7 +60,8 @@ class WebRtcEchoCanceller(FollowsPlayback):
     def __init__(self, linear_ms: int = 384, max_lag_ms: int = 400, tail_ms: int = 800,
                  text_window_s: float = 15.0) -> None:
         self._aec3 = _aec3()
-        self._linear = _speex(linear_ms) if linear_ms > 0 else None
+        self._linear = (LinearEchoFilter(FRAME, ASR_RATE_HZ * linear_ms // 1000, ASR_RATE_HZ)
+                        if linear_ms > 0 else None)
         super().__init__(int(ASR_RATE_HZ * max_lag_ms / 1000), int(ASR_RATE_HZ * tail_ms / 1000))
         self._pending = np.zeros(0, np.float32)   # mic samples short of a whole frame
         self._pending_at = 0                      # mic sample index of self._pending[0]
@@ -108,7 +110,8 @@ class WebRtcEchoCanceller(FollowsPlayback):
             frame = samples[i:i + FRAME]
             reference = self._played.segment(at + i, at + i + FRAME)
             if self._linear is not None and self.active(at + i):
-                frame = _speex_frame(self._linear, frame, reference)
+                frame = (self._linear.process(_int16(frame), _int16(reference))
+                         / np.float32(32767.0))
             out[i:i + FRAME] = self._aec3.process(frame, reference)
         return out
 
@@ -117,9 +120,9 @@ class WebRtcEchoCanceller(FollowsPlayback):
         self.own_words.said(text)
 
     def is_own_words(self, transcript: str, similarity: float = 0.6,
-                     min_words: int = 5) -> bool:
+                     min_words: int = 5, during_reply: bool = False) -> bool:
         """True when a transcript is the kiosk's own recent speech heard back (see OwnWords)."""
-        return self.own_words.is_own_words(transcript, similarity, min_words)
+        return self.own_words.is_own_words(transcript, similarity, min_words, during_reply)
 
 
 def _aec3() -> Any:
@@ -127,25 +130,10 @@ def _aec3() -> Any:
         import pywebrtc_audio
     except ImportError:
         raise AudioError("audio error: the WebRTC echo canceller needs pywebrtc-audio "
-                         "(pip install 'kiosk[aec]')") from None
+                         "(pip install pywebrtc-audio)") from None
     return pywebrtc_audio.EchoCanceller(sample_rate=ASR_RATE_HZ, num_channels=1,
                                         stream_delay_ms=0)
 
 
-def _speex(linear_ms: int) -> Any:
-    try:
-        import speexdsp
-    except ImportError:
-        raise AudioError("audio error: the linear echo filter needs speexdsp (apt install "
-                         "libspeexdsp-dev swig; pip install 'kiosk[aec]'), or set linear_ms=0"
-                         ) from None
-    return speexdsp.EchoCanceller.create(FRAME, ASR_RATE_HZ * linear_ms // 1000, ASR_RATE_HZ)
-
-
-def _int16(x: np.ndarray) -> bytes:
-    return (np.clip(x, -1.0, 1.0) * 32767).astype(np.int16).tobytes()
-
-
-def _speex_frame(canceller: Any, frame: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    cleaned = canceller.process(_int16(frame), _int16(reference))
-    return (np.frombuffer(cleaned, np.int16) / 32767.0).astype(np.float32)
+def _int16(x: np.ndarray) -> np.ndarray:
+    return (np.clip(x, -1.0, 1.0) * 32767).astype(np.int16)

@@ -3,7 +3,11 @@
 Whatever cancels the echo acoustically (the single-tap `EchoCanceller`, WebRTC's AEC3 in
 `kiosk.audio.aec`), some of a reverberant reply can survive and reach the recogniser. This is
 the second line of defence that every canceller shares: a transcript matching what the kiosk
-said in the last `window_s` seconds is dropped.
+said in the last `window_s` seconds is dropped. For an utterance heard while a reply played, a
+short fragment of it is enough ("Technology Building," out of "the Science and Technology
+Building is ..."): in a simulated hall (docs/echo.md) the residual of a reply's loud first
+syllables, before the canceller has learnt the room, came back as two or three of its words and
+the kiosk answered them.
 """
 
 from __future__ import annotations
@@ -26,16 +30,18 @@ class OwnWords:
         self._said.append((time.monotonic(), text))
 
     def is_own_words(self, transcript: str, similarity: float = 0.6,
-                     min_words: int = 5) -> bool:
+                     min_words: int = 5, during_reply: bool = False) -> bool:
         """True when a transcript is the kiosk's own recent speech heard back.
 
-        Only a long run of the kiosk's own phrasing counts: a visitor repeating a short
+        A long run of the kiosk's own phrasing counts at any time: a visitor repeating a short
         question ("Where's Hanyang Plaza?") shares its names with the answer and must still
-        be answered.
+        be answered. With `during_reply` (the utterance began while a reply could be heard), a
+        transcript every word of which is, in order and without a gap, something the kiosk
+        said also counts: its own words, not a question ("where", "how" are never in a reply).
         """
         now = time.monotonic()
         heard = _words(transcript)
-        if len(heard) < min_words:
+        if not heard:
             return False
         recent = " ".join(t for at, t in self._said if now - at <= self._window_s)
         said = _words(recent)
@@ -45,6 +51,10 @@ class OwnWords:
         blocks = matcher.get_matching_blocks()
         matched = sum(block.size for block in blocks)
         longest = max((block.size for block in blocks), default=0)
+        if during_reply and longest == len(heard):
+            return True
+        if len(heard) < min_words:
+            return False
         return matched / len(heard) >= similarity and longest >= min_words
 
 

@@ -7,6 +7,12 @@ and leaked back into the microphone after `echo_delay_ms`, scaled by `echo_gain`
 interruption can be scheduled relative to the start of the kiosk's reply. Every time is in audio
 seconds, so "playback stopped within 300 ms of the interruption" is measured exactly, without a
 sound card. (With a sound server, the same tests run on the real devices: see tests.)
+
+With `hall` set, the echo is a simulated hall's instead (kiosk/audio/rooms.py): the loudspeaker's
+soft clipping, then the hall's impulse response, times `echo_gain` (the microphone's gain),
+`echo_delay_ms` after it is played (the sound card's output latency), so a reply cut by
+barge-in leaves only its reverberant tail. The visitor and the interruption are given as the
+microphone hears them (`rooms.at_microphone`).
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from kiosk.audio import rooms
 from kiosk.audio.wavio import resample
 from kiosk.messages import ASR_RATE_HZ, SpeechAudio
 
@@ -45,6 +52,9 @@ class Room:
     playbacks: list[Playback] = field(default_factory=list)
     interruption_at_s: float | None = None
     stop_after_first_reply: bool = False     # close the room once the kiosk starts answering
+    hall: rooms.SimRoom | None = None        # echo through a simulated hall, not one tap
+    speaker_level: float = 0.5               # with `hall`: the amplifier's volume (TTS peaks
+    # at full scale; 0.5 drives the loudspeaker model mildly, as kiosk/diag/echo_rooms.py does)
 
     def __post_init__(self) -> None:
         self._mic = np.asarray(self.visitor, np.float32).copy()
@@ -112,13 +122,24 @@ class Room:
             await self._clock.wait()
             upto = min(len(samples), self._position - start)
             if upto > played:
-                self._ensure(start + upto + delay)
-                self._echo[start + played + delay:start + upto + delay] += (
-                    self.echo_gain * samples[played:upto])
+                self._leak(samples[played:upto], start + played, delay)
                 played = upto
-                self._sound_end = max(self._sound_end, start + upto + delay)
         playback.stopped_s = start / ASR_RATE_HZ + played / ASR_RATE_HZ
         return played / ASR_RATE_HZ
+
+    def _leak(self, chunk: np.ndarray, at: int, delay: int) -> None:
+        """What the microphone hears of `chunk`, played from sample `at`."""
+        if self.hall is None:
+            heard = self.echo_gain * chunk
+        else:
+            heard = self.echo_gain * np.convolve(rooms.loudspeaker(self.speaker_level * chunk),
+                                                 self.hall.echo_path)
+        # `chunk` is what played during the block just handed to the microphone: it can only
+        # be heard from a later block on (with a hall, `echo_delay_ms` is the output latency).
+        at += delay
+        self._ensure(at + len(heard))
+        self._echo[at:at + len(heard)] += heard.astype(np.float32)
+        self._sound_end = max(self._sound_end, at + len(chunk))
 
     def stop(self) -> None:
         self._stop.set()

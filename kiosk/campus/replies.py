@@ -20,7 +20,9 @@ from kiosk.campus.knowledge import KnowledgeBase, Place
 from kiosk.campus.query import ONE_PLACE_KINDS, Act, Ask, Claim, Kind, Lang, Query
 from kiosk.campus.retrieval import Intent
 
-Verdict = tuple[str, tuple[str, ...], str]  # (kind, places, "yes"/"no"/"unknown"/code/"same")
+# (kind, places, "yes"/"no"/"unknown", or for a comparison the code of the place asked for, the
+# nearer or the farther one, or "same")
+Verdict = tuple[str, tuple[str, ...], str]
 
 
 @dataclass(frozen=True)
@@ -91,11 +93,11 @@ def _compare(a: Place, b: Place, farther: bool, lang: Lang) -> tuple[str, str]:
         word = "더 멀어요" if farther else "더 가까워요"
         return (f"{josa(label(first, 'ko'), '이/가')} {word}. 애지문에서 걸어서 "
                 f"{label(first, 'ko')}까지 약 {first.minutes_from_gate}분, "
-                f"{label(second, 'ko')}까지 약 {second.minutes_from_gate}분 걸려요.", near.code)
+                f"{label(second, 'ko')}까지 약 {second.minutes_from_gate}분 걸려요.", first.code)
     word = "farther" if farther else "closer"
     return (f"{_cap(label(first, 'en'))} is {word}: about {_minutes(first.minutes_from_gate)} "
             f"on foot from Aeji Gate, against {_minutes(second.minutes_from_gate)} for "
-            f"{label(second, 'en')}.", near.code)
+            f"{label(second, 'en')}.", first.code)
 
 
 def _seen_from(origin: Place, code: str) -> str | None:

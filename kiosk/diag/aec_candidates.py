@@ -34,8 +34,8 @@ def _frames(n: int) -> range:
 
 
 def single_tap(mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
-    """The kiosk's kiosk.audio.echo.EchoCanceller on its 32 ms blocks."""
-    from kiosk.audio.echo import EchoCanceller
+    """The old single tap (kiosk/diag/single_tap.py) on its 32 ms blocks."""
+    from kiosk.diag.single_tap import EchoCanceller
 
     echo = EchoCanceller()
     echo.played(reference, 0)
@@ -76,16 +76,15 @@ def pywebrtc(mic: np.ndarray, reference: np.ndarray) -> np.ndarray:
 
 
 def speex(mic: np.ndarray, reference: np.ndarray, filter_length: int = 6144) -> np.ndarray:
-    """speexdsp.EchoCanceller: Speex's MDF adaptive filter, 384 ms long, no residual
-    suppression (the binding does not expose the preprocessor)."""
-    import speexdsp
+    """Speex's MDF adaptive filter, 384 ms long, no residual suppression, from the system's
+    libspeexdsp (kiosk/audio/speex.py; the same output as the speexdsp 0.1.1 binding)."""
+    from kiosk.audio.speex import LinearEchoFilter
 
-    canceller = speexdsp.EchoCanceller.create(FRAME, filter_length, RATE_HZ)
+    canceller = LinearEchoFilter(FRAME, filter_length, RATE_HZ)
     near, far = _int16(mic), _int16(reference)
     out = np.zeros_like(mic)
     for i in _frames(len(mic)):
-        cleaned = canceller.process(near[i:i + FRAME].tobytes(), far[i:i + FRAME].tobytes())
-        out[i:i + FRAME] = np.frombuffer(cleaned, np.int16) / 32767.0
+        out[i:i + FRAME] = canceller.process(near[i:i + FRAME], far[i:i + FRAME]) / 32767.0
     return out
 
 
@@ -121,9 +120,9 @@ CANDIDATES = (
     Candidate("kiosk EchoCanceller (single tap)", "", "MIT (ours)", single_tap),
     Candidate("livekit 1.2.1 APM (AEC3)", "livekit", "Apache-2.0", livekit_apm),
     Candidate("pywebrtc-audio 0.2.0 (AEC3)", "pywebrtc-audio", "Apache-2.0", pywebrtc),
-    Candidate("speexdsp 0.1.1 (MDF, 384 ms)", "speexdsp", "BSD", speex),
+    Candidate("Speex MDF (libspeexdsp 1.2.1, 384 ms)", "libspeexdsp1 (Debian)", "BSD", speex),
     Candidate("aec-audio-processing 1.0.1", "aec-audio-processing", "BSD-3-Clause",
               aec_audio_processing),
-    Candidate("speexdsp 384 ms, then pywebrtc-audio AEC3", "speexdsp + pywebrtc-audio",
+    Candidate("Speex 384 ms, then pywebrtc-audio AEC3", "libspeexdsp1 + pywebrtc-audio",
               "BSD + Apache-2.0", speex_then_aec3),
 )

@@ -437,11 +437,13 @@ def machine() -> dict[str, Any]:
 
 def run_bench(config: Config, runs: int = 3, budget_mb: float | None = None,
               progress: Progress | None = None,
-              voice_questions: int | None = None) -> dict[str, Any]:
+              voice_questions: int | None = None, echo_replies: int = 50) -> dict[str, Any]:
     """Every measurement above, as one JSON-able dict (see `format_table`); voice-to-voice
-    over ``voice_questions`` spoken questions (all 20 by default), once each."""
+    over ``voice_questions`` spoken questions (all 20 by default), once each; full duplex in
+    the six simulated halls over ``echo_replies`` replies per hall (0: skipped), last, because
+    its visitors' voices load more of Kokoro than the kiosk runs with."""
     from kiosk.daemon import Models
-    from kiosk.diag import voice_to_voice
+    from kiosk.diag import echo_rooms, voice_to_voice
 
     say = progress or (lambda line: log.info("event=bench %s", line))
     if not config.llm.enabled:
@@ -471,6 +473,8 @@ def run_bench(config: Config, runs: int = 3, budget_mb: float | None = None,
                         if r["input"] == bench_inputs(0)[0].name and r["mode"] == "streaming"
                         and "turn" in r["timings_ms"]])
     result["swap"] = measure_swap(models, budget_mb, baseline, say)
+    if echo_replies > 0:
+        result["echo"] = echo_rooms.measure(models, echo_replies, say)
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -558,7 +562,29 @@ def format_table(result: dict[str, Any]) -> str:
         f"{swaps} unloads, turn {_fmt(swap['turn_ms'], ' ms')} vs "
         f"{_fmt(swap['baseline_turn_ms'], ' ms')} (swap cost {_fmt(swap['swap_cost_ms'], ' ms')})",
     ]
+    if "echo" in result:
+        lines += echo_lines(result["echo"])
     return "\n".join(lines)
+
+
+def echo_lines(echo: dict[str, Any]) -> list[str]:
+    """One line per simulated hall: the voice loop's canceller, then the old single tap."""
+    lines = [f"{'echo, simulated halls':28} {echo['replies_per_room']} replies per hall; "
+             "canceller (single tap): ERLE, self-interruptions, barge-in ≤ 300 ms, p95, "
+             "answered during a reply"]
+    for room in echo["rooms"]:
+        old = room["single_tap"]
+        lines.append(
+            f"{'  ' + room['room']:28} {_fmt(room['erle_db'], ' dB', 1)} "
+            f"({_fmt(old['erle_db'], ' dB', 1)}), {room['self_interruptions']} "
+            f"({old['self_interruptions']}), {_fmt(_pct(room['barge_in_within_300ms']), ' %')} "
+            f"({_fmt(_pct(old['barge_in_within_300ms']), ' %')}), "
+            f"{_fmt(room['barge_in_ms_p95'], ' ms')} ({_fmt(old['barge_in_ms_p95'], ' ms')}), "
+            f"{_fmt(_pct(room['answered_during_reply']), ' %')} "
+            f"({_fmt(_pct(old['answered_during_reply']), ' %')}); self-triggered "
+            f"{room['self_triggered']} ({old['self_triggered']}); "
+            f"{_fmt(room['cpu_ms_per_audio_s'], ' ms', 1)} CPU per s")
+    return lines
 
 
 def _pct(value: float | None) -> float | None:

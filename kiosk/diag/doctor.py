@@ -22,7 +22,7 @@ import psutil
 
 from kiosk.config import Config, load_config
 from kiosk.diag.wer import cer, wer
-from kiosk.errors import ConfigError, one_line
+from kiosk.errors import AudioError, ConfigError, one_line
 from kiosk.messages import ASR_RATE_HZ, Lang
 
 log = logging.getLogger(__name__)
@@ -160,7 +160,6 @@ def _device_label(sd: Any, kind: str) -> str:
 
 def check_audio(config: Config) -> Check:
     from kiosk.audio.sources import require_sounddevice
-    from kiosk.errors import AudioError
 
     try:
         sd = require_sounddevice()
@@ -186,6 +185,36 @@ def check_audio(config: Config) -> Check:
                                       "the kiosk cannot listen or speak here")
     return Check("audio", "OK", f"input {_device_label(sd, 'input')!r} ({inputs} present), "
                                 f"output {_device_label(sd, 'output')!r} ({outputs} present)")
+
+
+def check_echo(config: Config) -> Check:
+    """The echo canceller the voice loop will run: AEC3 behind Speex, AEC3 alone (no
+    libspeexdsp: a visitor talking over a loud reply is heard less well) or the gate."""
+    import numpy as np
+
+    from kiosk.audio.aec import WebRtcEchoCanceller
+
+    pipe = config.pipeline
+    if pipe.echo_mode == "gate":
+        return Check("echo", "OK", "gate: the microphone is ignored while the kiosk speaks "
+                                   "(no barge-in)")
+    problems = []
+    try:
+        canceller = WebRtcEchoCanceller(pipe.echo_linear_ms, pipe.echo_max_lag_ms,
+                                        pipe.echo_tail_ms)
+    except AudioError as error:
+        if pipe.echo_linear_ms == 0:
+            return Check("echo", "FAIL", one_line(error))
+        problems.append(one_line(error))
+        canceller = WebRtcEchoCanceller(0, pipe.echo_max_lag_ms, pipe.echo_tail_ms)
+    canceller.played(np.full(1600, 0.1, np.float32), 0)
+    canceller.clean(np.zeros(512, np.float32), 0)   # both libraries run once
+    if problems:
+        return Check("echo", "WARN", f"AEC3 alone: {problems[0]}")
+    linear = f"behind Speex's {pipe.echo_linear_ms} ms filter" if pipe.echo_linear_ms else "alone"
+    return Check("echo", "OK", f"WebRTC AEC3 {linear}; barge-in after "
+                               f"{pipe.barge_in_ms} ms of speech" if pipe.barge_in
+                 else f"WebRTC AEC3 {linear}; barge-in off")
 
 
 PROBE_S = 0.05
@@ -412,6 +441,7 @@ def run_checks(config: Config, quick: bool = False,
         ("memory", lambda: check_memory(config)),
         ("audio", lambda: check_audio(config)),
         ("audio open", lambda: check_audio_io(config)),
+        ("echo", lambda: check_echo(config)),
         ("daemon", lambda: check_daemon(config)),
         ("korean voice", lambda: check_korean_voice(config)),
     ]

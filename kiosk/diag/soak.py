@@ -27,7 +27,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk.audio.echo import Canceller
+from kiosk.audio.canceller import Canceller
 from kiosk.audio.sources import WavSource
 from kiosk.config import Config
 from kiosk.diag.bench import DATA_DIR, NullSink

@@ -1,4 +1,9 @@
-"""Echo handling: the kiosk must not answer its own voice, yet hear a visitor who talks over it.
+"""The old single-tap echo canceller, kept only as the baseline the echo benchmarks compare with.
+
+It was the voice loop's canceller until WebRTC AEC3 behind Speex's linear filter
+(kiosk/audio/aec.py) replaced it: in simulated halls it left 7-26 dB of echo, interrupted itself
+in the far-microphone rooms and missed 5 of 12 visitors talking over a reply (docs/echo.md).
+What follows is how it works.
 
 Muting the microphone while speaking would make barge-in impossible, so the kiosk keeps a copy
 of what it plays (the reference, at 16 kHz on the microphone's timeline) and, for each
@@ -10,13 +15,12 @@ residual is still mostly the kiosk (correlation above `echo_correlation`) is tre
 This is a single-tap canceller: it removes a direct, delayed copy (a loopback, a close
 speaker) well and a reverberant room partly. A second line of defence is textual: a transcript
 that matches what the kiosk said in the last `echo_text_window_s` is dropped (`is_own_words`,
-kiosk/audio/own_words.py, shared with the WebRTC canceller in kiosk/audio/aec.py).
+kiosk/audio/own_words.py, shared with the WebRTC canceller).
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Protocol
 
 import numpy as np
 
@@ -25,26 +29,6 @@ from kiosk.audio.reference import FollowsPlayback
 from kiosk.messages import ASR_RATE_HZ
 
 log = logging.getLogger(__name__)
-
-
-class Canceller(Protocol):
-    """What the voice loop needs of an echo canceller (this single tap, or WebRTC AEC3 in
-    kiosk/audio/aec.py): the reply's timeline in, a cleaned microphone block out."""
-
-    blocks_suppressed: int
-
-    def played(self, samples_16k: np.ndarray, mic_sample: int) -> None: ...
-
-    def stopped(self, mic_sample: int) -> None: ...
-
-    def active(self, mic_sample: int) -> bool: ...
-
-    def clean(self, block: np.ndarray, mic_sample: int) -> np.ndarray: ...
-
-    def said(self, text: str) -> None: ...
-
-    def is_own_words(self, transcript: str, similarity: float = 0.6,
-                     min_words: int = 5) -> bool: ...
 
 
 class EchoCanceller(FollowsPlayback):
@@ -57,6 +41,11 @@ class EchoCanceller(FollowsPlayback):
         self.own_words = OwnWords(text_window_s)
         self._path: tuple[int, float] | None = None   # (lag index, gain) learnt from echo alone
         self.blocks_suppressed = 0
+
+    @property
+    def delay_samples(self) -> int:
+        """Block by block: `clean` returns each block in place."""
+        return 0
 
     def clean(self, block: np.ndarray, mic_sample: int) -> np.ndarray:
         """The block with the best-matching delayed reference removed."""
@@ -95,6 +84,6 @@ class EchoCanceller(FollowsPlayback):
         self.own_words.said(text)
 
     def is_own_words(self, transcript: str, similarity: float = 0.6,
-                     min_words: int = 5) -> bool:
+                     min_words: int = 5, during_reply: bool = False) -> bool:
         """True when a transcript is the kiosk's own recent speech heard back (see OwnWords)."""
-        return self.own_words.is_own_words(transcript, similarity, min_words)
+        return self.own_words.is_own_words(transcript, similarity, min_words, during_reply)
