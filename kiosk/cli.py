@@ -282,7 +282,7 @@ def _add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
                             "half English, half Korean)")
     bench.add_argument("--echo-replies", type=int, default=50, metavar="N",
                        help="replies per simulated hall for the echo figures (default 50, about "
-                            "a quarter of an hour on 2 cores; 0 skips them)")
+                            "half an hour on 2 cores; 0 skips them)")
     bench.add_argument("--budget-mb", type=float, help="budget for the swapping run (default: "
                        "base RSS + largest model + 150 MB)")
     bench.add_argument("--soak", type=int, metavar="N", help="instead: N scripted turns through "

@@ -3,7 +3,7 @@
 Measured in the six simulated halls (kiosk/audio/rooms.py) with the kiosk's own voices, on the
 2-core x86 VM (docs/echo.md, kiosk/diag/echo_bench.py):
 
-- The single-tap `kiosk.audio.echo.EchoCanceller` leaves 7-26 dB of echo reduction (ERLE), and
+- The single tap it replaced (kiosk/diag/single_tap.py) leaves 7-26 dB of echo reduction (ERLE), and
   in the far-microphone rooms residual echo that Silero scores as speech for 192-256 ms: past
   the 160 ms that is a barge-in, so the kiosk would interrupt itself.
 - WebRTC AEC3 alone (pywebrtc-audio) removes 24-53 dB, its residual is never speech, and unknown
@@ -16,16 +16,16 @@ Measured in the six simulated halls (kiosk/audio/rooms.py) with the kiosk's own 
   never speech, the visitor comes out 2-4 dB down and barge-in fires for all 12 visitors
   (0.3-1.3 s after their first word). 15 ms of CPU per second of audio.
 
-`played`, `stopped`, `active`, `clean`, `said`, `is_own_words` and `blocks_suppressed` mean what
-they mean on `EchoCanceller`, so either can sit in the voice loop. The text-level own-words check
-is the shared `kiosk.audio.own_words.OwnWords`.
+It is the voice loop's `kiosk.audio.canceller.Canceller`. Speex's filter is the system's
+libspeexdsp through ctypes (kiosk/audio/speex.py); the text-level own-words check is the shared
+`kiosk.audio.own_words.OwnWords`.
 
 The libraries take 10 ms frames; the kiosk's 32 ms blocks are cut into frames, so `clean`
 returns each block a fixed `delay_samples` late: AEC3's own 8 ms (measured: pywebrtc-audio
 0.2.0 returns its input 128 samples late) plus 10 ms when blocks are not whole frames (18 ms for
 32 ms blocks). AEC3 runs on every frame, with a silent reference while nothing plays, so that
 delay never changes (8 ms of CPU per second of audio on the 2-core VM); Speex runs only while
-the reply can be heard. Both libraries are imported when the canceller is made, so this module
+the reply can be heard. Both libraries are loaded when the canceller is made, so this module
 imports without them.
 """
 

@@ -25,9 +25,9 @@ Figures, per candidate and room:
   barge-in; none within the question counts as missed).
 - CPU: process time (all threads) per second of audio, summed over every run; and wall time.
 
-The candidates (kiosk/diag/aec_candidates.py) are installed by hand: ``pip install livekit
-pywebrtc-audio aec-audio-processing`` and, after ``apt install libspeexdsp-dev swig``,
-``pip install speexdsp``; a missing one is skipped. Speech is synthesised once and cached under
+The candidates (kiosk/diag/aec_candidates.py) beyond the kiosk's own (pywebrtc-audio, and Speex
+from the system's libspeexdsp1) are installed by hand: ``pip install livekit
+aec-audio-processing``; a missing one is skipped. Speech is synthesised once and cached under
 --out; results go to --out/results.json and a Markdown summary to stdout (``--summary`` prints
 the tables of the last run again).
 """
