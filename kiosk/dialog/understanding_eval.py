@@ -237,8 +237,12 @@ def judge(engine: DialogEngine, item: UnderstandingItem, reply: Reply,
 def run(engine: DialogEngine, items: list[UnderstandingItem]) -> list[Scored]:
     scored: list[Scored] = []
     last: dict[str, tuple[UnderstandingItem, Reply]] = {}
+    started: set[str] = set()
     for item in items:
         session = f"understand-{item.session}" if item.session else f"understand-{item.id}"
+        if session not in started:  # sets reuse names ("t01"): never another set's history
+            engine.sessions.reset(session)
+            started.add(session)
         reply = engine.answer(item.text, session)
         correct, hallucinated, problem = judge(engine, item, reply, last.get(session))
         scored.append(Scored(item, reply, correct, hallucinated, problem))
