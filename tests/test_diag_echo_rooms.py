@@ -133,3 +133,12 @@ def test_a_visitor_talking_over_a_reply_stops_it_and_is_answered(
     assert figures.answered >= 2
     report = figures.as_json()
     assert report["barge_in_tries"] == 3 and 0 <= report["answered_during_reply"] <= 1
+
+
+def test_the_median_barge_in_is_the_middle_of_the_caught_tries_in_order() -> None:
+    figures = echo_rooms.Figures(barge_in_tries=4, barge_in_ms=[900.0, 100.0, float("nan"),
+                                                                  200.0])
+    report = figures.as_json()
+    assert report["barge_in_ms_p50"] == 200 and report["barge_in_missed"] == 1
+    assert echo_rooms.Figures(barge_in_tries=1, barge_in_ms=[float("nan")]).as_json()[
+        "barge_in_ms_p50"] is None

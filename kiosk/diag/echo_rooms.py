@@ -133,7 +133,7 @@ class Figures:
             "own_words_dropped": self.own_words_dropped,
             "barge_in_tries": self.barge_in_tries,
             "barge_in_missed": self.barge_in_tries - len(caught),
-            "barge_in_ms_p50": _rounded(quantile(caught, 0.5)),
+            "barge_in_ms_p50": _rounded(quantile(sorted(caught), 0.5)) if caught else None,
             "barge_in_ms_p95": _rounded(_p95_with_misses(self.barge_in_ms)),
             "barge_in_within_300ms": round(within / tries, 3),
             "answered_during_reply": round(self.answered / tries, 3),
