@@ -46,16 +46,25 @@ class Canceller(Protocol):
                      min_words: int = 5, during_reply: bool = False) -> bool: ...
 
 
-def voice_loop_canceller(linear_ms: int, max_lag_ms: int, tail_ms: int) -> Canceller:
-    """The canceller the voice loop runs (pipeline.echo_linear_ms/echo_max_lag_ms/echo_tail_ms).
+def build_canceller(linear_ms: int, max_lag_ms: int,
+                    tail_ms: int) -> tuple[WebRtcEchoCanceller, str]:
+    """The voice loop's canceller, and why it runs AEC3 alone when it must ("" otherwise).
 
     Without libspeexdsp it runs AEC3 alone rather than not at all: the kiosk then never
     interrupts itself either, but hears a visitor talking over a loud reply less well
-    (docs/echo.md); `kiosk doctor` reports the missing library."""
+    (docs/echo.md). Without pywebrtc-audio there is no canceller: `AudioError`."""
     try:
-        return WebRtcEchoCanceller(linear_ms, max_lag_ms, tail_ms)
+        return WebRtcEchoCanceller(linear_ms, max_lag_ms, tail_ms), ""
     except AudioError as error:
         if linear_ms == 0:
             raise
-        log.error("event=aec_degraded linear_ms=0 error=%s", one_line(error))
-        return WebRtcEchoCanceller(0, max_lag_ms, tail_ms)
+        return WebRtcEchoCanceller(0, max_lag_ms, tail_ms), one_line(error)
+
+
+def voice_loop_canceller(linear_ms: int, max_lag_ms: int, tail_ms: int) -> Canceller:
+    """The canceller the voice loop runs (pipeline.echo_linear_ms/echo_max_lag_ms/echo_tail_ms);
+    `kiosk doctor` reports a missing libspeexdsp."""
+    canceller, problem = build_canceller(linear_ms, max_lag_ms, tail_ms)
+    if problem:
+        log.error("event=aec_degraded linear_ms=0 error=%s", problem)
+    return canceller

@@ -192,28 +192,24 @@ def check_echo(config: Config) -> Check:
     libspeexdsp: a visitor talking over a loud reply is heard less well) or the gate."""
     import numpy as np
 
-    from kiosk.audio.aec import WebRtcEchoCanceller
+    from kiosk.audio.canceller import build_canceller
 
     pipe = config.pipeline
     if pipe.echo_mode == "gate":
         return Check("echo", "OK", "gate: the microphone is ignored while the kiosk speaks "
                                    "(no barge-in)")
-    problems = []
     try:
-        canceller = WebRtcEchoCanceller(pipe.echo_linear_ms, pipe.echo_max_lag_ms,
-                                        pipe.echo_tail_ms)
+        canceller, problem = build_canceller(pipe.echo_linear_ms, pipe.echo_max_lag_ms,
+                                             pipe.echo_tail_ms)
     except AudioError as error:
-        if pipe.echo_linear_ms == 0:
-            return Check("echo", "FAIL", one_line(error))
-        problems.append(one_line(error))
-        canceller = WebRtcEchoCanceller(0, pipe.echo_max_lag_ms, pipe.echo_tail_ms)
+        return Check("echo", "FAIL", one_line(error))
     canceller.played(np.full(1600, 0.1, np.float32), 0)
     canceller.clean(np.zeros(512, np.float32), 0)   # both libraries run once
-    if problems:
-        return Check("echo", "WARN", f"AEC3 alone: {problems[0]}")
+    if problem:
+        return Check("echo", "WARN", f"AEC3 alone: {problem}")
     linear = f"behind Speex's {pipe.echo_linear_ms} ms filter" if pipe.echo_linear_ms else "alone"
-    return Check("echo", "OK", f"WebRTC AEC3 {linear}; barge-in after "
-                               f"{pipe.barge_in_ms} ms of speech" if pipe.barge_in
+    return Check("echo", "OK", f"WebRTC AEC3 {linear}; barge-in after {pipe.barge_in_ms} ms "
+                               f"of speech in {pipe.barge_in_window_ms} ms" if pipe.barge_in
                  else f"WebRTC AEC3 {linear}; barge-in off")
 
 
