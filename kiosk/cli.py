@@ -59,7 +59,7 @@ def _engine(config: Config, args: argparse.Namespace):  # type: ignore[no-untype
     from kiosk.dialog.engine import DialogEngine
 
     if getattr(args, "no_llm", False):
-        config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+        config = config.without_llm()
     engine = DialogEngine(config)
     if config.llm.enabled:
         engine.llm.verify()
@@ -85,7 +85,7 @@ def _cmd_ask_audio(args: argparse.Namespace, config: Config) -> int:
     from kiosk import daemon
 
     if args.no_llm:
-        config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+        config = config.without_llm()
     from kiosk.audio.sinks import check_output_path
     from kiosk.audio.sources import WavSource
 

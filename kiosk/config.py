@@ -224,6 +224,10 @@ class Config(Section):
         base = self.source.parent if self.source else REPO_ROOT
         return (base / p).resolve()
 
+    def without_llm(self) -> Config:
+        """The same settings with the language model off (answers from the KB's templates)."""
+        return self.model_copy(update={"llm": self.llm.model_copy(update={"enabled": False})})
+
     def model_path(self, name: str) -> Path:
         """A model file or directory: absolute, or inside ``paths.models_dir``."""
         p = Path(name).expanduser()

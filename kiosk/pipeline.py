@@ -197,12 +197,11 @@ class VoiceLoop:
     async def _hear(self, block: np.ndarray) -> None:
         position = self._mic_samples
         self._mic_samples += len(block)
-        if self._speaking or self.echo.active(position):
+        if self._speaking or self.echo.active(position):  # a reply can be heard
             self._reply_heard_until = self._mic_samples
-        if self._config.pipeline.echo_mode == "gate":
-            if self._speaking or self.echo.active(position):
+            if not self._cleans:  # the gate
                 block = np.zeros_like(block)
-        else:
+        if self._cleans:
             # Every block, reply or not: the canceller's output is a fixed `delay_samples`
             # behind the microphone, and a stream that switched between cleaned and raw
             # would skip or repeat those samples at each switch.

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from kiosk import daemon
 from kiosk.config import Config, load_config
 
 DATA_DIR = Path(__file__).resolve().parent / "data"
@@ -61,3 +62,12 @@ def speaker(config: Config):
     tts.load("en")
     yield tts
     tts.unload()
+
+
+@pytest.fixture(scope="module")
+def template_models(config: Config) -> daemon.Models:
+    """Every model loaded, the language model off: tests of audio and timing, not phrasing
+    (and they stay fast). One set per test module."""
+    loaded = daemon.Models(config.without_llm())
+    loaded.preload()
+    return loaded

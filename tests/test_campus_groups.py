@@ -52,7 +52,7 @@ def test_the_answer_says_how_many_which_and_the_walk_to_the_nearest(
 
 
 def test_a_follow_up_goes_to_the_nearest(config: Config, kb: KnowledgeBase) -> None:
-    no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    no_model = config.without_llm()
     engine = DialogEngine(no_model, kb=kb)
     first = engine.answer("기숙사 어디예요?", "dorms")
     assert first.guard == "several" and "8곳" in first.answer

@@ -22,7 +22,7 @@ from kiosk.dialog.spoken_eval import VISITOR_SET
 
 @pytest.fixture(scope="module")
 def results(config: Config, data_dir: Path) -> list[tuple[dict, list[str]]]:
-    no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    no_model = config.without_llm()
     engine = DialogEngine(no_model)
     lines = VISITOR_SET.read_text(encoding="utf-8").splitlines()
     out = []

@@ -12,7 +12,6 @@ import pytest
 from kiosk import daemon
 from kiosk.audio import rooms
 from kiosk.audio.wavio import read_wav, resample
-from kiosk.config import Config
 from kiosk.diag import echo_rooms
 from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import BargeInRule, OnsetTracker
@@ -72,14 +71,6 @@ def _speech(path: Path) -> np.ndarray:
 
 
 @pytest.fixture(scope="module")
-def models(config: Config) -> daemon.Models:
-    quick = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
-    loaded = daemon.Models(quick)
-    loaded.preload()
-    return loaded
-
-
-@pytest.fixture(scope="module")
 def material(data_dir: Path) -> echo_rooms.Material:
     reply = _speech(data_dir / "long_speech.wav")[: 6 * ASR_RATE_HZ]
     question = echo_rooms.Spoken("Where is Hanyang Plaza?", "en",
@@ -114,19 +105,20 @@ class _Deaf:
 
 @pytest.mark.slow
 def test_without_a_canceller_the_kiosk_interrupts_itself_and_with_its_own_it_does_not(
-        models: daemon.Models, material: echo_rooms.Material) -> None:
+        template_models: daemon.Models, material: echo_rooms.Material) -> None:
     hall = rooms.room("rt0.2_d0.4")
     voice_loop = echo_rooms.SYSTEMS["webrtc_aec3"]
     deaf = echo_rooms.System(lambda config: _Deaf(), voice_loop.rule)
-    assert echo_rooms.single_talk(models, deaf, hall, material, 3, 1).self_interruptions == 3
-    mine = echo_rooms.single_talk(models, voice_loop, hall, material, 3, 1)
+    alone = echo_rooms.single_talk(template_models, deaf, hall, material, 3, 1)
+    assert alone.self_interruptions == 3
+    mine = echo_rooms.single_talk(template_models, voice_loop, hall, material, 3, 1)
     assert mine.self_interruptions == 0 and mine.self_triggered == 0
 
 
 @pytest.mark.slow
 def test_a_visitor_talking_over_a_reply_stops_it_and_is_answered(
-        models: daemon.Models, material: echo_rooms.Material) -> None:
-    figures = echo_rooms.double_talk(models, echo_rooms.SYSTEMS["webrtc_aec3"],
+        template_models: daemon.Models, material: echo_rooms.Material) -> None:
+    figures = echo_rooms.double_talk(template_models, echo_rooms.SYSTEMS["webrtc_aec3"],
                                      rooms.room("rt0.2_d0.4"), material, 3, 1)
     caught = [ms for ms in figures.barge_in_ms if not np.isnan(ms)]
     assert len(caught) >= 2 and all(0 < ms < 2000 for ms in caught), figures.barge_in_ms

@@ -15,7 +15,7 @@ from kiosk.dialog.understanding_eval import DEFAULT_SET, evaluate
 
 @pytest.fixture(scope="module")
 def engine(config: Config) -> DialogEngine:
-    no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    no_model = config.without_llm()
     return DialogEngine(no_model)
 
 

@@ -146,7 +146,7 @@ def engine():  # type: ignore[no-untyped-def]
     from kiosk.dialog.engine import DialogEngine
 
     config = Config()
-    config = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    config = config.without_llm()
     return DialogEngine(config)
 
 

@@ -33,15 +33,6 @@ def models(config: Config) -> daemon.Models:
     return loaded
 
 
-@pytest.fixture(scope="module")
-def template_models(config: Config) -> daemon.Models:
-    """LLM off: the room tests are about audio timing, not phrasing (and stay fast)."""
-    quick = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
-    loaded = daemon.Models(quick)
-    loaded.preload()
-    return loaded
-
-
 def run_file(models: daemon.Models, wav: Path, out: Path) -> list[TurnRecord]:
     models.engine.sessions.reset(models.config.pipeline.session_id)
     return asyncio.run(daemon.run_files(models, wav, out))

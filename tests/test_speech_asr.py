@@ -183,7 +183,7 @@ def test_korean_speech_gets_no_english_names(transcriber, config) -> None:
 
     if not all(p.is_file() for p in kokoro.model_files(config.resolve(config.paths.models_dir))):
         pytest.skip("Kokoro not fetched (run `kiosk models fetch`)")
-    no_llm = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    no_llm = config.without_llm()
     hotwords = campus_hotwords(DialogEngine(no_llm))
     speaker = Speaker(config)
     for question in ("신소재공학관 어디예요?", "한양플라자는 어디에 있어요?"):

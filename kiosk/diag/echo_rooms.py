@@ -44,6 +44,7 @@ from kiosk.audio.canceller import Canceller, voice_loop_canceller
 from kiosk.audio.own_words import OwnWords
 from kiosk.audio.wavio import resample
 from kiosk.config import Config
+from kiosk.diag.echo_bench import voiced_frames
 from kiosk.diag.single_tap import EchoCanceller
 from kiosk.diag.turns import quantile
 from kiosk.messages import ASR_RATE_HZ, Lang, Utterance
@@ -157,10 +158,9 @@ def _p95_with_misses(values: list[float]) -> float | None:
 # -- material ---------------------------------------------------------------------------------
 def make_material(models: Any, say: Callable[[str], None]) -> Material:
     """The kiosk's answers to REPLY_QUESTIONS in its own voices, and the visitors' questions."""
-    from kiosk.dialog.engine import DialogEngine
     from kiosk.speech.tts import Speaker
 
-    engine = DialogEngine(_rules_only(models.config), kb=models.engine.kb, llm=models.engine.llm)
+    engine = _rules_engine(models)
     replies = []
     for lang, questions in REPLY_QUESTIONS.items():
         for number, question in enumerate(questions):
@@ -180,10 +180,6 @@ def make_material(models: Any, say: Callable[[str], None]) -> Material:
     return Material(replies, asked)
 
 
-def _rules_only(config: Config) -> Config:
-    return config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
-
-
 def _with_voice(config: Config, voice: str) -> Config:
     voices = {**config.tts.voices, "ko": voice}
     return config.model_copy(update={"tts": config.tts.model_copy(update={"voices": voices})})
@@ -197,13 +193,13 @@ def _at_16k(samples: np.ndarray, rate_hz: int) -> np.ndarray:
 class _Listener:
     """The voice loop's listening half for one run: canceller, onset tracker and segmenter."""
 
-    def __init__(self, models: Any, canceller: Canceller, rule: BargeInRule) -> None:
+    def __init__(self, models: Any, system: System) -> None:
         config = models.config
-        self.canceller = canceller
+        self.canceller = system.canceller(config)
         self.onset = OnsetTracker(models.vad, config.vad.start_threshold)
         self.onset.reset()
         self.segmenter = UtteranceSegmenter(self.onset, config.vad)
-        self.rule = rule
+        self.rule = system.rule(config)
         self.position = 0
         self.cpu_s = 0.0
 
@@ -261,8 +257,8 @@ def single_talk(models: Any, system: System, sim: rooms.SimRoom, material: Mater
     """`replies` replies with nobody talking, over the street: self-interruptions and
     self-triggered turns."""
     rng = np.random.default_rng(seed)
-    canceller = system.canceller(models.config)
-    listener = _Listener(models, canceller, system.rule(models.config))
+    listener = _Listener(models, system)
+    canceller = listener.canceller
     figures = Figures(replies=replies)
     mic = _Timeline()
     previous = ""
@@ -344,11 +340,7 @@ def _transcribe(models: Any, audio: np.ndarray) -> str:
 
 def _voiced_onset(signal: np.ndarray) -> int:
     """The first sample of the first 32 ms frame within 25 dB of the loudest (speech starts)."""
-    frames = len(signal) // BLOCK
-    if not frames:
-        return 0
-    energy = (signal[: frames * BLOCK].astype(np.float64).reshape(frames, BLOCK) ** 2).mean(1)
-    return int(np.argmax(energy > energy.max() * 10 ** (-25 / 10))) * BLOCK
+    return int(np.argmax(voiced_frames(signal))) * BLOCK if len(signal) >= BLOCK else 0
 
 
 def double_talk(models: Any, system: System, sim: rooms.SimRoom, material: Material,
@@ -356,8 +348,8 @@ def double_talk(models: Any, system: System, sim: rooms.SimRoom, material: Mater
     """`tries` replies, each talked over by a visitor: barge-in time and answers."""
     rng = np.random.default_rng(seed + 1)
     engine = _rules_engine(models)
-    canceller = system.canceller(models.config)
-    listener = _Listener(models, canceller, system.rule(models.config))
+    listener = _Listener(models, system)
+    canceller = listener.canceller
     figures = Figures(barge_in_tries=tries)
     mic = _Timeline()
     previous = ""
@@ -437,7 +429,7 @@ def _echo_after(reply: np.ndarray, cut: int, sim: rooms.SimRoom) -> np.ndarray:
 def _rules_engine(models: Any) -> Any:
     from kiosk.dialog.engine import DialogEngine
 
-    return DialogEngine(_rules_only(models.config), kb=models.engine.kb, llm=models.engine.llm)
+    return DialogEngine(models.config.without_llm(), kb=models.engine.kb, llm=models.engine.llm)
 
 
 def answered_without_echo(models: Any, sim: rooms.SimRoom, material: Material) -> float:

@@ -122,7 +122,7 @@ def evaluate_spoken(config: Config, questions: list[VisitorQuestion], voices: li
     """Every question in every voice of its language, through Whisper (language detected,
     campus prompt, as in the kiosk) and the engine (KB answers only: the place is decided
     before the model would run)."""
-    no_model = config.model_copy(update={"llm": config.llm.model_copy(update={"enabled": False})})
+    no_model = config.without_llm()
     engine = DialogEngine(no_model)
     hotwords = campus_hotwords(engine)
     speakers, asr = Voices(config), Transcriber(config)
