@@ -267,3 +267,15 @@ def test_an_empty_wav_is_refused_before_any_model_loads(tmp_path: Path,
     result = run_cli("--config", str(config), *command, str(empty))
     assert result.returncode == 6  # a model error (exit 4) would mean the models came first
     assert "audio error" in one_line(result)
+
+
+def test_echo_settings_the_config_refuses_or_renames_in_one_line() -> None:
+    from kiosk.config import parse_config
+    from kiosk.errors import ConfigError
+
+    assert parse_config({"pipeline": {"echo_mode": "aec3"}}).pipeline.echo_mode == "cancel"
+    for bad in ({"echo_mode": "single_tap"}, {"barge_in_ms": 256, "barge_in_window_ms": 128},
+                {"barge_in_threshold": 1.5}):
+        with pytest.raises(ConfigError) as caught:
+            parse_config({"pipeline": bad})
+        assert "\n" not in str(caught.value) and "pipeline" in str(caught.value)
