@@ -16,6 +16,11 @@ Measured in the six simulated halls (kiosk/audio/rooms.py) with the kiosk's own 
   never speech, the visitor comes out 2-4 dB down and barge-in fires for all 12 visitors
   (0.3-1.3 s after their first word). 15 ms of CPU per second of audio.
 
+The reference is delayed by the echo's measured delay (kiosk/audio/echo_delay.py: the sound
+card's output latency plus the path). With 72 ms of it, Speex then AEC3 removed 25-29 dB as
+registered and 32-43 dB lined up; a new delay is learnt by a second chain for 1.5 s beside the
+one serving, which it then replaces (docs/echo.md, "Output latency").
+
 It is the voice loop's `kiosk.audio.canceller.Canceller`. Speex's filter is the system's
 libspeexdsp through ctypes (kiosk/audio/speex.py); the text-level own-words check is the shared
 `kiosk.audio.own_words.OwnWords`.
@@ -36,8 +41,9 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.audio.echo_delay import EchoDelayEstimator
 from kiosk.audio.own_words import OwnWords
-from kiosk.audio.reference import FollowsPlayback
+from kiosk.audio.reference import FollowsPlayback, PlayedAudio
 from kiosk.audio.speex import LinearEchoFilter
 from kiosk.errors import AudioError
 from kiosk.messages import ASR_RATE_HZ
@@ -46,6 +52,8 @@ log = logging.getLogger(__name__)
 
 FRAME = ASR_RATE_HZ // 100  # 10 ms: what AEC3 takes
 AEC3_DELAY = 128            # samples: pywebrtc-audio 0.2.0's output lags its input by 8 ms
+_SAME_LAG = 16              # samples (1 ms): a re-measured echo delay this close is the same
+_WARM_FRAMES = 150          # 1.5 s: how long a chain on a new alignment learns before it serves
 _SUPPRESSED = 0.01          # a block whose output keeps under 1 % of its power (-20 dB)
 
 
@@ -59,10 +67,12 @@ class WebRtcEchoCanceller(FollowsPlayback):
 
     def __init__(self, linear_ms: int = 384, max_lag_ms: int = 400, tail_ms: int = 800,
                  text_window_s: float = 15.0) -> None:
-        self._aec3 = _aec3()
-        self._linear = (LinearEchoFilter(FRAME, ASR_RATE_HZ * linear_ms // 1000, ASR_RATE_HZ)
-                        if linear_ms > 0 else None)
+        self._linear_length = ASR_RATE_HZ * linear_ms // 1000
+        self._chain = _Chain(self._linear_length, 0)
+        self._warming: _Chain | None = None       # the next chain, learning a new alignment
+        self._warm_left = 0                       # frames it still learns before taking over
         super().__init__(int(ASR_RATE_HZ * max_lag_ms / 1000), int(ASR_RATE_HZ * tail_ms / 1000))
+        self.delay = EchoDelayEstimator(self._max_lag, ASR_RATE_HZ // 2)
         self._pending = np.zeros(0, np.float32)   # mic samples short of a whole frame
         self._pending_at = 0                      # mic sample index of self._pending[0]
         self._next: int | None = None             # mic sample index the next block should have
@@ -71,6 +81,22 @@ class WebRtcEchoCanceller(FollowsPlayback):
         self.own_words = OwnWords(text_window_s)
         self.blocks_suppressed = 0
         log.info("event=aec_ready kind=webrtc_aec3 linear_ms=%d", linear_ms)
+
+    @property
+    def has_linear_filter(self) -> bool:
+        """False when it runs AEC3 alone (linear_ms 0, or no libspeexdsp)."""
+        return self._linear_length > 0
+
+    @property
+    def lag_samples(self) -> int:
+        """How far the reference is delayed to line up with the echo (0 until measured)."""
+        return self._chain.lag
+
+    def played(self, samples_16k: np.ndarray, mic_sample: int) -> None:
+        """Register a reply's audio; a reply after silence re-measures the echo's delay."""
+        if not self.active(mic_sample):
+            self.delay.reply_started()
+        super().played(samples_16k, mic_sample)
 
     @property
     def delay_samples(self) -> int:
@@ -107,13 +133,31 @@ class WebRtcEchoCanceller(FollowsPlayback):
     def _frames(self, samples: np.ndarray, at: int) -> np.ndarray:
         out = np.empty_like(samples)
         for i in range(0, len(samples), FRAME):
-            frame = samples[i:i + FRAME]
-            reference = self._played.segment(at + i, at + i + FRAME)
-            if self._linear is not None and self.active(at + i):
-                frame = (self._linear.process(_int16(frame), _int16(reference))
-                         / np.float32(32767.0))
-            out[i:i + FRAME] = self._aec3.process(frame, reference)
+            frame, position = samples[i:i + FRAME], at + i
+            if self._played.start <= position < self._played.end + self._max_lag and \
+                    self.delay.feed(frame, self._played.segment(position, position + FRAME)):
+                self._consider(self.delay.lag)
+            active = self.active(position)
+            out[i:i + FRAME] = self._chain.process(frame, position, self._played, active)
+            if self._warming is not None:
+                self._warming.process(frame, position, self._played, active)
+                self._warm_left -= 1
+                if self._warm_left <= 0:
+                    log.info("event=aec_realigned lag_ms=%.1f was_ms=%.1f",
+                             self._warming.lag * 1000 / ASR_RATE_HZ,
+                             self._chain.lag * 1000 / ASR_RATE_HZ)
+                    self._chain, self._warming = self._warming, None
         return out
+
+    def _consider(self, lag: int) -> None:
+        """A measured echo delay: a different one starts a second chain on it, which takes
+        over once it has learned the echo path. Switching one chain's alignment at once made
+        both filters learn again while the reply played, and the residual of that (measured:
+        a burst at -30 dB) was speech enough to barge in."""
+        goal = self._warming.lag if self._warming is not None else self._chain.lag
+        if abs(lag - goal) <= _SAME_LAG:
+            return
+        self._warming, self._warm_left = _Chain(self._linear_length, lag), _WARM_FRAMES
 
     def said(self, text: str) -> None:
         """Remember a sentence the kiosk spoke (for the textual echo check)."""
@@ -123,6 +167,24 @@ class WebRtcEchoCanceller(FollowsPlayback):
                      min_words: int = 5, during_reply: bool = False) -> bool:
         """True when a transcript is the kiosk's own recent speech heard back (see OwnWords)."""
         return self.own_words.is_own_words(transcript, similarity, min_words, during_reply)
+
+
+class _Chain:
+    """Speex's filter (when `linear_length` > 0, only while a reply can be heard), then AEC3,
+    with the reference delayed by `lag` samples."""
+
+    def __init__(self, linear_length: int, lag: int) -> None:
+        self.lag = lag
+        self._aec3 = _aec3()
+        self._linear = (LinearEchoFilter(FRAME, linear_length, ASR_RATE_HZ)
+                        if linear_length > 0 else None)
+
+    def process(self, frame: np.ndarray, position: int, played: PlayedAudio,
+                active: bool) -> np.ndarray:
+        reference = played.segment(position - self.lag, position - self.lag + FRAME)
+        if self._linear is not None and active:
+            frame = self._linear.process(_int16(frame), _int16(reference)) / np.float32(32767.0)
+        return np.asarray(self._aec3.process(frame, reference), np.float32)
 
 
 def _aec3() -> Any:

@@ -90,12 +90,18 @@ class Room:
                 self._closed = True
                 self._clock.set()
                 return
+            # The block is recorded when its last sample is: wait for that moment first, then
+            # take it and hand it over at once. `_position` (where a reply starting now is
+            # placed) then always equals what the listener has been handed, loaded or not; it
+            # used to run one block ahead while the source slept, so where the kiosk's voice
+            # began, against where the kiosk thought it began, depended on the CPU's load.
+            await asyncio.sleep(max(0.0, started + self.now_s + self.block_ms / 1000
+                                    - loop.time()))
             self._ensure(self._position + step)
             block = self._mic[self._position:self._position + step] + self._echo[
                 self._position:self._position + step]
             self._position += step
             self._clock.set()
-            await asyncio.sleep(max(0.0, started + self.now_s - loop.time()))
             yield block
 
     def _playing(self) -> bool:
