@@ -87,7 +87,7 @@ NAMES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "204": (
         "신소재공학관",
         "Materials Science and Engineering Building",
-        ["신소재관"],
+        ["신소재관", "신소재"],
         ["Materials Science Building", "Materials Engineering Building", "New Materials Building"],
     ),
     "206": (
@@ -105,7 +105,7 @@ NAMES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "208": (
         "퓨전테크센터",
         "Fusion Technology Center",
-        ["FTC", "퓨전테크센터(FTC)", "퓨전테크", "에프티씨"],
+        ["FTC", "퓨전테크센터(FTC)", "퓨전테크", "에프티씨", "퓨텍", "퓨전텍"],
         ["FTC", "Fusion Tech Center", "Fusion Technology Centre", "Fusion Tech"],
     ),
     "209": (
@@ -226,7 +226,7 @@ NAMES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "501": (
         "백남학술정보관",
         "Paiknam Library",
-        ["백남도서관", "중앙도서관", "도서관", "학술정보관", "백남"],
+        ["백남도서관", "중앙도서관", "도서관", "학술정보관", "백남", "중도"],
         [
             "Paiknam Academic Information Center",
             "Baeknam Library",

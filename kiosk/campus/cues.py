@@ -158,9 +158,16 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
                          r"(use|go in|enter|get in)\b", r"\bopen to (the )?public\b")),
     ("booking", _en(r"\b(book|booking|reserve|reservation|rent|hire)\b")),
     ("person", _en(r"\bprofessors?\b", r"\b(his|her|their|a person s) office\b", r"\bprof\b",
-                   r"\boffice hours\b", r"\bdean\b")),
-    ("price", _en(r"\bhow much (does|is|do|are)\b(?!.*\b(time|minutes?|far|long)\b)",
-                  r"\b(price|prices|cost|costs|fee|fees|tuition|admission|ticket)\b")),
+                   r"\boffice hours\b", r"\bdean\b", r"\bchancellor\b", r"\barchitect\b",
+                   r"\bwho (designed|built|founded|runs|manages|owns|teaches|works|is the|was "
+                   r"the|is in charge|is its)\b", r"\b(university|school s|college s) president\b")),
+    ("price", _en(r"\bhow much\b(?!.*\b(time|minutes?|far|long|walk)\b)",
+                  r"\b(price|prices|cost|costs|fee|fees|tuition|admission|ticket)\b",
+                  r"\bper night\b", r"\b(is|are) (it|they|the \w+|that) free\b",
+                  r"\bfor free\b", r"\bfree (entry|admission|of charge|to enter)\b")),
+    ("rules", _en(r"\bcurfew\b", r"\b(am i|are we|are visitors|is it) (allowed|permitted)\b",
+                  r"\bcan (i|we) (smoke|run|jog|eat|drink|bring|take (photos|pictures)|"
+                  r"stay overnight|sleep)\b", r"\bdress code\b")),
     ("parking", _en(r"\bparking\b", r"\bpark (my|the|a|our) car\b",
                     r"\bwhere (can|do|should|could) (i|we) park\b", r"\bcar\b")),
     ("weather", _en(r"\bweather\b", r"\brain(ing|y)?\b", r"\bsnow(ing)?\b",
@@ -186,10 +193,15 @@ ATTRIBUTES_KO: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("phone", _ko("전화 연락처 이메일 번호좀알려주세요연락")),
     ("wifi", _ko("와이파이 wifi 비밀번호 비번 인터넷")),
     ("event", _ko("축제 행사 공연언제 공연일정 오늘공연 졸업식 입학식 설명회 경기언제 경기있 "
-                  "경기해 언제해")),
+                  "경기해 언제해 무슨공연 공연해 공연스케줄 스케줄 일정")),
     ("booking", _ko("예약 빌리 대여 대관")),
-    ("person", _ko("교수님 교수 연구실어디 조교 님계세요 님계신 님계셔 님지금 님있")),
-    ("price", _ko("가격 얼마예요 얼마에요 얼마야 요금 비용 등록금 입장료")),
+    ("person", _ko("교수님 교수 연구실어디 조교 님계세요 님계신 님계셔 님지금 님있 학장 총장님 "
+                   "성함 누가설계 설계했 누가지었")),
+    ("price", _ko("가격 얼마예요 얼마에요 얼마야 요금 비용 등록금 입장료 무료 유료 하룻밤 1박 "
+                  "숙박비 얼마나해")),
+    # "들어가서 뛰어도 돼요?": a verb's 아/어도 (permission), not "영어도 돼요?" (capabilities)
+    ("rules", _ko("통금 통행금지 외박 출입시간 금연 반입 들어가도 뛰어도 먹어도 마셔도 피워도 "
+                  "찍어도 가져가도 사용해도 들어와도 놀아도 앉아도 데려가도 구경해도")),
     ("parking", _ko("주차")),
     ("weather", _ko("날씨 비와 비가와 비올 눈와 눈이와 기온 미세먼지")),
     ("capacity", _ko("몇석 좌석 붐비 사람많 대기 기다려 기다리")),
@@ -212,6 +224,7 @@ ATTRIBUTE_NAMES = {
     "weather": ("날씨", "the weather"), "capacity": ("좌석이나 혼잡도", "how busy it is"),
     "accessibility": ("엘리베이터나 휠체어 시설 정보", "elevators or wheelchair access"),
     "toilet": ("화장실 위치", "where the toilets are"),
+    "rules": ("이용 규칙", "the rules there"),
 }
 
 # --- yes/no checks --------------------------------------------------------------------------

@@ -21,7 +21,8 @@ from kiosk.campus.query import ONE_PLACE_KINDS, Act, Ask, Claim, Kind, Lang, Que
 from kiosk.campus.retrieval import Intent
 
 # (kind, places, "yes"/"no"/"unknown", or for a comparison the code of the place asked for, the
-# nearer or the farther one, or "same")
+# nearer or the farther one, or "same"); a check's places are its place, then the other place
+# its claim names ("is it next to the library?": the place, then the library)
 Verdict = tuple[str, tuple[str, ...], str]
 
 
@@ -44,7 +45,7 @@ def compose_query(query: Query, kb: KnowledgeBase, lang: Lang | None = None) -> 
             sentences.append(text)
         places.extend(c for c in (*ask.places, *_claimed_places(ask)) if kb.by_code(c) is not None)
         if verdict is not None:
-            verdicts.append((ask.kind.value, ask.places, verdict))
+            verdicts.append((ask.kind.value, (*ask.places, *_claimed_places(ask)), verdict))
     return Composed(" ".join(sentences), tuple(dict.fromkeys(places)), tuple(verdicts))
 
 

@@ -198,6 +198,13 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
         unknown = _unknown_place(clause, kb, part.words, found)
         if unknown is not None:
             places = ()
+        check = _neighbour_check(clause, part.named,
+                                 previous_places or tuple(history[:1]) if not part.named[1:]
+                                 else ())
+        if check is not None:
+            asks.append(check)
+            previous_places, previous_kinds = check.places, (Kind.NEIGHBOURS,)
+            continue
         if previous_places and part.named and _checks_it_against(clause):
             # "where's X and is it next to Y?": the claim is about X, the place just asked
             claim = _claim(clause, (previous_places[0], *part.named), kb, None)
@@ -791,6 +798,42 @@ def _checking(text: str) -> bool:
         return True
     return bool(cues.CHECK_KO_SOFT_END.search(compact)) and not any(
         w in compact for w in cues.WH_KO)
+
+
+def _neighbour_check(clause: str, named: tuple[str, ...], context: tuple[str, ...]
+                     ) -> Ask | None:
+    """"Is it next to Hannuri Hall?", "그 옆이 과기관이지?", "퓨텍이랑 HIT 붙어 있어?",
+    "제2의학관도 거기 근처예요?": whether two places are neighbours, one of them perhaps the place
+    just talked about ("it", "거기", "그 옆", or left unsaid: "병원 옆이죠?"). Not a question
+    word ("what is next to it?", "옆에 뭐 있어?") nor a request ("옆 건물 알려 줘"): those ask
+    for the neighbours."""
+    compact = clause.replace(" ", "")
+    if not (cues.NEIGHBOUR_EN.search(clause) or any(c in compact for c in cues.NEIGHBOUR_KO)):
+        return None
+    if _WH_EN.search(clause) or re.search(r"\b(anything|any|tell|show)\b", clause) or any(
+            w in compact for w in (*cues.WH_KO, *_REQUEST_KO)):
+        return None
+    korean = bool(re.search(r"[가-힣]", clause))
+    if not korean and not (_YES_NO_EN.search(clause) or _TAG_EN.search(clause)):
+        return None
+    pair = tuple(dict.fromkeys(named))
+    if len(pair) == 1 and context and context[0] != pair[0]:
+        pointed = _ANAPHOR_KO.search(compact) if korean else _ANAPHOR_EN.search(clause)
+        if not (pointed or (korean and _checking(clause))):
+            return None
+        pair = (context[0], pair[0])
+    if len(pair) != 2:
+        return None
+    negated = bool(cues.NEGATION_EN.search(_TAG_EN.sub("", clause))) or any(
+        c in _TAG_KO.sub("", compact) for c in cues.NEGATION_KO)
+    return Ask(Kind.CHECK, pair[:1], claim=Claim("neighbour", pair[1], negated))
+
+
+_YES_NO_EN = re.compile(r"^(and |also |but |so |okay |ok |and so )*(is|isn t|are|aren t|was|"
+                        r"does|do|can|could)\b")
+_ANAPHOR_EN = re.compile(r"\b(it|that|that one|this one|this|there|them)\b")
+_ANAPHOR_KO = re.compile(r"거기|그옆|그건물|그곳|그거|그쪽|저기|여기")
+_REQUEST_KO = ("알려", "말해", "가르쳐", "보여", "안내해")
 
 
 _IT_CHECK_EN = re.compile(r"^(and |also |but |so )?(is|isn t|was) (it|that|that one|this one)\b")

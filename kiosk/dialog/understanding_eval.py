@@ -105,13 +105,19 @@ def _acts_match(expected: str, got: str) -> bool:
 
 def _verdict_for(reply: Reply, kind: str, places: tuple[str, ...]) -> str | None:
     """The verdict on these places; a check written with its second place ("is 105 to the
-    right of 104?": places 105, 104) also matches the engine's verdict on the first alone."""
+    right of 104?": places 105, 104) also matches the engine's verdict on the first alone, and
+    a check of two places matches the engine's on the same two in either order."""
     verdicts = _verdicts(reply)
     if (kind, places) in verdicts:
         return verdicts[(kind, places)]
     if kind == "check" and places:
+        # a check of two places in the other order ("is it next to the library?" written as
+        # library, then it) is the same check: whether they are neighbours, or where one lies
+        # from the other (a reversed claim then gets the wrong verdict and counts as such)
         return next((v for (k, ps), v in verdicts.items()
-                     if k == kind and ps and ps[0] == places[0] and set(ps) <= set(places)),
+                     if k == kind and ps and (ps[0] == places[0] and (
+                         set(ps) <= set(places) or set(places) <= set(ps))
+                         or len(ps) == 2 and set(ps) == set(places))),
                     None)
     return None
 
