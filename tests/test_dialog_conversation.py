@@ -84,12 +84,13 @@ def test_conversation_acts_get_their_own_answer(engine: DialogEngine) -> None:
     ("understanding_questions.jsonl", 94.0, 1.5),    # 95.8 / 1.0 on 2026-12-01
     ("understanding_questions_2.jsonl", 92.5, 2.0),  # 94.1 / 1.6
     ("understanding_questions_3.jsonl", 93.0, 2.0),  # 94.7 / 1.4
-    ("understanding_questions_4.jsonl", 85.0, 4.0),  # 86.2 / 3.3 blind: not tuned on yet
+    ("understanding_questions_4.jsonl", 89.0, 2.5),  # 86.2 / 3.3 blind; 90.5 / 1.9 tuned once
+    ("understanding_questions_5.jsonl", 85.0, 5.5),  # 86.4 / 4.9 blind: not tuned on yet
 ])
 def test_the_blind_understanding_sets_stay_above_their_floors(
         engine: DialogEngine, name: str, correct: float, hallucinated: float) -> None:
-    """Sets 1-3 were each measured before their misses were read, then used once to fix the
-    rules; set 4 is measured and not tuned on yet (docs/answer-quality.md). All four are
+    """Sets 1-4 were each measured before their misses were read, then used once to fix the
+    rules; set 5 is measured and not tuned on yet (docs/answer-quality.md). All five are
     regression floors here, not blind figures."""
     summary, _ = evaluate(engine, DEFAULT_SET.with_name(name))
     assert summary["correct_pct"] >= correct

@@ -160,7 +160,8 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("person", _en(r"\bprofessors?\b", r"\b(his|her|their|a person s) office\b", r"\bprof\b",
                    r"\boffice hours\b", r"\bdean\b", r"\bchancellor\b", r"\barchitect\b",
                    r"\bwho (designed|built|founded|runs|manages|owns|teaches|works|is the|was "
-                   r"the|is in charge|is its)\b", r"\b(university|school s|college s) president\b")),
+                   r"the|is in charge|is its)\b",
+                   r"\b(university|school s|college s) president\b")),
     ("price", _en(r"\bhow much\b(?!.*\b(time|minutes?|far|long|walk)\b)",
                   r"\b(price|prices|cost|costs|fee|fees|tuition|admission|ticket)\b",
                   r"\bper night\b", r"\b(is|are) (it|they|the \w+|that) free\b",
@@ -232,7 +233,7 @@ ATTRIBUTE_NAMES = {
 CHECK_EN = _en(r"\b(isn t|is not|aren t|doesn t|does not|didn t|wasn t) (it|that|there|they)\b",
                r"\bright$", r"\bcorrect$", r"\bam i right\b", r"\bis that (right|true|correct)\b",
                r"\bis it true\b", r"\btrue that\b", r"\bi (heard|think|was told|believe)\b",
-               r"^(is|does|has|are|do|was) ", r"\bcorrect me\b", r"\byeah$",
+               r"^(is|does|has|are|do|was) ", r"\bcorrect me\b", r"\byeah$", r"\byes$",
                r"qqsep (does|is|do|did|was|has) (it|that|there|they)$")
 # Korean yes/no endings, at the end of the utterance (punctuation gone); 죠/지요 only without a
 # question word ("어디죠?" asks where).

@@ -179,6 +179,8 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
     found = [m for m in retrieval.mentions(prepared, kb) if not _negated(m, words)]
     relation = _relation(found, words, kb) or _relation_with_context(found, words, kb, history,
                                                                      last)
+    if relation is not None and relation.kind is Kind.DIRECTION:
+        relation = _direction_check(words, relation, kb) or relation
     if relation is not None:
         also = [ask for part in _beside_the_relation(words) for ask in _asks(
             part, kb, (*relation.places, *history), last) if ask != relation]
@@ -570,9 +572,10 @@ def _relation(found: list[Mention], words: list[str], kb: KnowledgeBase) -> Ask 
 _THERE_ORIGIN_EN = re.compile(r"\bfrom (there|that building|that one|it)\b")
 _THERE_ORIGIN_KO = ("거기서", "거기에서", "거기부터", "그곳에서", "그건물에서", "저기서")
 _HERE_EN = re.compile(r"\b(from here|here at the gate|from the gate|at the gate|where i am|"
-                      r"from where i m standing|from where i am)\b")
+                      r"from where i m standing|from where i am|(of|out of) (the|aeji) gate|"
+                      r"on (my|your) (left|right)|as i come out|when i come out)\b")
 _HERE_KO = ("여기서", "여기에서", "여기기준", "애지문에서보면", "애지문기준", "여기서보면",
-            "지금여기")
+            "지금여기", "나오면", "나와서", "나가면", "나가서")
 
 
 def _relation_with_context(found: list[Mention], words: list[str], kb: KnowledgeBase,
@@ -607,8 +610,11 @@ def _relation_with_context(found: list[Mention], words: list[str], kb: Knowledge
     if direction and history and history[0] != only.code and pronoun and _origin(
             found, words) is only:
         return Ask(Kind.DIRECTION, (history[0], only.code))  # "과학기술관에서 보면 그게 어느 쪽?"
-    if direction and (_HERE_EN.search(text) or any(c in compact for c in _HERE_KO)
-                      or any(m.code == "104" for m in found)):
+    # "is Hanyang Plaza left of the gate?": one side offered to confirm, seen from the gate
+    # (made a check by _direction_check)
+    offered = _side_clause(words) is not None
+    if (direction or offered) and (_HERE_EN.search(text) or any(c in compact for c in _HERE_KO)
+                                   or any(m.code == "104" for m in found)):
         return Ask(Kind.DIRECTION, (only.code, "104"))
     if (route or direction) and _origin(found, words) is only:
         rest = " ".join(w for w in words[only.last + 1:] if w != _SEP)
@@ -829,6 +835,40 @@ def _neighbour_check(clause: str, named: tuple[str, ...], context: tuple[str, ..
     return Ask(Kind.CHECK, pair[:1], claim=Claim("neighbour", pair[1], negated))
 
 
+def _direction_check(words: list[str], relation: Ask, kb: KnowledgeBase) -> Ask | None:
+    """"Is Engineering Building II to the left of Engineering Building I?", "from the gate,
+    Hanyang Plaza is on my right, yes?": a direction offered to be confirmed, not asked
+    ("which way is it?", "왼쪽이에요 오른쪽이에요?": a question word, or two sides to choose)."""
+    text = _side_clause(words)
+    if text is None:
+        return None
+    claim = _claim(text, relation.places, kb, None)
+    if claim is None or claim.about != "direction":
+        return None
+    return Ask(Kind.CHECK, relation.places[:1], claim=claim)
+
+
+def _side_clause(words: list[str]) -> str | None:
+    """The clause that offers one side to confirm ("is it left of the gate", "when I come out,
+    it's on my right, yes"), when it is a yes/no question; None otherwise."""
+    parts = [" ".join(g) for sep, g in itertools.groupby(words, lambda w: w == _SEP) if not sep]
+    for i, part in enumerate(parts):
+        plain = _RIGHT_AS_JUST.sub("", part)
+        sides = {d for d in (*cues.DIRECTION_WORDS_EN, *cues.DIRECTION_WORDS_KO)
+                 if re.search(rf"\b{d}\b" if d.isascii() else d, plain)}
+        if not sides:
+            continue
+        asked = _WHEN_I_EN.sub("", part)  # "when I come out of the gate": no question word
+        compact = asked.replace(" ", "")
+        tagged = " ".join([asked, *parts[i + 1:]])  # "…, on my right, yes?"
+        if len(sides) == 1 and (_checking(tagged) or _declarative_question(tagged)) and not (
+                _WH_EN.search(asked) or any(w in compact for w in cues.WH_KO)):
+            return part
+        return None
+    return None
+
+
+_WHEN_I_EN = re.compile(r"\b(when|as|once|if) (i|you|we) (come|get|go|walk|step) out\b")
 _YES_NO_EN = re.compile(r"^(and |also |but |so |okay |ok |and so )*(is|isn t|are|aren t|was|"
                         r"does|do|can|could)\b")
 _ANAPHOR_EN = re.compile(r"\b(it|that|that one|this one|this|there|them)\b")
@@ -862,7 +902,7 @@ def _declarative_question(text: str) -> bool:
 
 _WH_EN = re.compile(r"\b(how (many|much|far|long|do|can)|where|what|which|when|who)\b")
 _TAG_EN = re.compile(r"\b(isn t it|is it not|right|correct|am i right|is that (right|true)|"
-                     r"doesn t it|yeah)\s*(qqsep\s*)*$")
+                     r"doesn t it|yeah|yes)\s*(qqsep\s*)*$")
 
 
 def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,

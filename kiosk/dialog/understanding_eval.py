@@ -114,10 +114,10 @@ def _verdict_for(reply: Reply, kind: str, places: tuple[str, ...]) -> str | None
         # a check of two places in the other order ("is it next to the library?" written as
         # library, then it) is the same check: whether they are neighbours, or where one lies
         # from the other (a reversed claim then gets the wrong verdict and counts as such)
-        return next((v for (k, ps), v in verdicts.items()
-                     if k == kind and ps and (ps[0] == places[0] and (
-                         set(ps) <= set(places) or set(places) <= set(ps))
-                         or len(ps) == 2 and set(ps) == set(places))),
+        def same_check(ps: tuple[str, ...]) -> bool:
+            first = ps[0] == places[0] and (set(ps) <= set(places) or set(places) <= set(ps))
+            return first or (len(ps) == 2 and set(ps) == set(places))
+        return next((v for (k, ps), v in verdicts.items() if k == kind and ps and same_check(ps)),
                     None)
     return None
 
