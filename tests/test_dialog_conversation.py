@@ -62,6 +62,21 @@ def test_say_again_slower_and_in_korean(engine: DialogEngine) -> None:
     assert korean.lang == "ko" and "109번" in korean.answer and korean.act == "switch_language"
 
 
+def test_a_language_asked_for_holds_until_another_is_asked_for(engine: DialogEngine) -> None:
+    """"영어로 부탁해요" for a friend, then the visitor goes on asking in Korean: the answers
+    stay English; "한국어로 해 주세요" brings Korean back. A new session starts in the language
+    spoken."""
+    engine.answer("사회과학관 어디예요?", "sticky")
+    english = engine.answer("영어로 부탁해요", "sticky")
+    assert english.lang == "en" and "504" in english.answer
+    floors = engine.answer("거기 몇 층이에요?", "sticky")
+    assert floors.lang == "en" and "6 floors" in floors.answer
+    back = engine.answer("이제 한국어로 해 주세요", "sticky")
+    assert back.lang == "ko"
+    assert engine.answer("박물관 어디예요?", "sticky").lang == "ko"
+    assert engine.answer("거기 몇 층이에요?", "another-visitor").lang == "ko"
+
+
 def test_follow_ups_and_goodbye(engine: DialogEngine) -> None:
     engine.answer("공업센터 본관은 몇 번이에요?", "follow")
     annex = engine.answer("그럼 별관은요?", "follow")

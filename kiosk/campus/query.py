@@ -83,6 +83,9 @@ class Query:
     reply_lang: Lang           # the language to answer in ("in Korean please" changes it)
     act: Act
     asks: tuple[Ask, ...] = ()
+    # The language the visitor asked for ("영어로 부탁해요"), kept for the rest of the
+    # conversation: someone who asks for English answers for a friend goes on asking in Korean.
+    asked_lang: Lang | None = None
 
     @property
     def places(self) -> tuple[str, ...]:

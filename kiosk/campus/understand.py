@@ -76,29 +76,34 @@ def understand(text: str, kb: KnowledgeBase, history_places: Sequence[str] = (),
     norm = retrieval.normalise(text)
     compact = norm.replace(" ", "")
     target = _language_asked(norm, compact)
-    reply_lang: Lang = target or lang
+    asked = target or (last.asked_lang if last is not None else None)
+    reply_lang: Lang = asked or lang
+
+    def query(reply: Lang, act: Act, asks: Sequence[Ask] = ()) -> Query:
+        return Query(text, lang, reply, act, tuple(asks), asked)
+
     asks = _asks(text, kb, history_places, last)
     act = _act(norm, compact)
     if last is not None and (not _asks_anything_new(asks, last) or (
             (target or act in (Act.REPEAT, Act.SLOWER)) and not retrieval.mentions(text, kb))):
         if act is Act.SLOWER or (act is Act.REPEAT and not target):
-            return Query(text, lang, last.reply_lang, act)
+            return query(last.reply_lang, act)
         if target and target != last.reply_lang:
-            return Query(text, lang, target, Act.SWITCH_LANGUAGE, last.asks)
+            return query(target, Act.SWITCH_LANGUAGE, last.asks)
         if act is Act.REPEAT:
-            return Query(text, lang, last.reply_lang, Act.REPEAT)
+            return query(last.reply_lang, Act.REPEAT)
     if asks and all(a.kind is Kind.UNKNOWN_ATTRIBUTE and not a.places
                     and a.attribute in _OFF_TOPIC_ATTRIBUTES for a in asks):
-        return Query(text, lang, reply_lang, Act.OFF_TOPIC)  # the weather, the time: not campus
+        return query(reply_lang, Act.OFF_TOPIC)  # the weather, the time: not campus
     if asks:
-        return Query(text, lang, reply_lang, Act.QUESTION, tuple(asks))
+        return query(reply_lang, Act.QUESTION, asks)
     if target and last is None:  # "영어로 해 주실 수 있어요?" first: yes, and how to ask
-        return Query(text, lang, target, Act.CAPABILITIES)
+        return query(target, Act.CAPABILITIES)
     if act is not None and act not in (Act.REPEAT, Act.SLOWER):
-        return Query(text, lang, reply_lang, act)
+        return query(reply_lang, act)
     if _off_topic(text, lang) or not _about_a_place(text):
-        return Query(text, lang, reply_lang, Act.OFF_TOPIC)
-    return Query(text, lang, reply_lang, Act.QUESTION)
+        return query(reply_lang, Act.OFF_TOPIC)
+    return query(reply_lang, Act.QUESTION)
 
 
 _PLACE_WORDS_EN = re.compile(r"\b(where|building|buildings|hall|center|centre|library|gate|"
