@@ -31,6 +31,10 @@ def kb() -> KnowledgeBase:
         ("HIT 몇 층이야?", "ko"),
         ("IT/BT관 가는 길", "ko"),
         ("FTC?", "en"),
+        ("engineering building 1 어디예요?", "ko"),   # an English name in a Korean sentence
+        ("Paiknam Library 몇 층이야", "ko"),
+        ("Hi, where is 한누리관 please", "en"),
+        ("Where is 제2공학관 and how far is 신소재공학관?", "en"),
     ],
 )
 def test_detect_language(text: str, lang: str) -> None:

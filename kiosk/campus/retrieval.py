@@ -102,11 +102,19 @@ def detect_language(text: str) -> Lang:
             hangul_words += 1
         elif _LATIN.search(word):
             latin_words += 1
+    if hangul_words and _KOREAN_PREDICATE.search(text):
+        return "ko"  # "engineering building 1 어디예요?": an English name in a Korean sentence
     if latin_words >= 2 and latin_words >= hangul_words:
         return "en"
     if hangul_words == 0 and latin_words > 0:
         return "en"
     return "ko"
+
+
+# A Korean sentence ends in its predicate: a polite or plain question or request ending, or a
+# question word, as the utterance's last Hangul word ("… 어디예요?", "… 있어?", "… 알려 줘").
+_KOREAN_PREDICATE = re.compile(r"[가-힣]*(요|까|니|냐|죠|줘|래|야|어디|있어|없어|돼)"
+                               r"[^A-Za-z가-힣]*$")
 
 
 def normalise(text: str) -> str:
