@@ -721,6 +721,13 @@ def _families(kb: KnowledgeBase) -> tuple[dict[str, set[str]], dict[frozenset[st
     return ko, en
 
 
+@lru_cache(maxsize=8)
+def _unnumbered_ko(kb: KnowledgeBase) -> frozenset[str]:
+    """Korean names and aliases of one place each, with no number in them ("국제관")."""
+    return frozenset(n.replace(" ", "") for p in kb.places for n in (p.name_ko, *p.aliases_ko)
+                     if not re.search(r"\d", n))
+
+
 def _unknown_place(clause: str, kb: KnowledgeBase, words: list[str],
                    found: list[Mention]) -> str | None:
     """A numbered name that is not ours: "Engineering Building 5", "제7공학관", also when the
@@ -733,6 +740,8 @@ def _unknown_place(clause: str, kb: KnowledgeBase, words: list[str],
     for m in re.finditer(r"제?(\d{1,2})([가-힣]+?관)", compact):
         if m[2] in ko and m[1] not in ko[m[2]]:
             return m.group(0)
+        if m[0].startswith("제") and m[2] not in ko and m[2] in _unnumbered_ko(kb):
+            return m.group(0)  # "제2국제관": there is one International Hall, no second
     words = clause.split()
     for i, word in enumerate(words):
         if not word.isdigit() or len(word) > 2:
