@@ -445,9 +445,15 @@ def _other_place(toks: list[str], start: int, end: int, idx: _Index | None = Non
     if start > 0:
         word = toks[start - 1]
         if (word.isascii() and word.isalpha() and word not in lx.EN_FILLER and word != SEPARATOR
-                and word not in lx.OWN_EN and not (idx and word in idx.tokens)):
+                and word not in lx.OWN_EN and word not in _JOINING_EN
+                and not (idx and word in idx.tokens)):
             return True
     return end < len(toks) and toks[end] in lx.PLACE_NOUNS
+
+
+# Words that join two names ("the international hall or museum"): no modifier of the second.
+_JOINING_EN = frozenset({"or", "and", "vs", "versus", "than", "nor", "between", "from", "to",
+                         "near", "by", "behind", "beside"})
 
 
 def _offsets(toks: list[str]) -> list[int]:

@@ -558,8 +558,11 @@ def _relation(found: list[Mention], words: list[str], kb: KnowledgeBase) -> Ask 
     text = " ".join(w for w in words if w != _SEP)
     compact = text.replace(" ", "")
     a, b = codes[0], codes[1]
-    if cues.COMPARE_EN.search(text) or any(c in compact for c in cues.COMPARE_KO):
-        farther = cues.FARTHER_EN.search(text) or any(c in compact for c in cues.FARTHER_KO)
+    # "제6학생생활관이 멀어, 제5학생생활관이 멀어?": the same word asked of each, to choose
+    either = next((w for w in ("멀어", "가까워") if compact.count(w) >= 2), "")
+    if either or cues.COMPARE_EN.search(text) or any(c in compact for c in cues.COMPARE_KO):
+        farther = either == "멀어" or cues.FARTHER_EN.search(text) or any(
+            c in compact for c in cues.FARTHER_KO)
         return Ask(Kind.COMPARE, (a, b), attribute="farther" if farther else "closer")
     origin = _origin(found, words)
     if origin is None:
