@@ -162,7 +162,9 @@ INTENT_EN: dict[str, tuple[str, ...]] = {
         \bwhat s at\b
         \bwhat is at\b
         \binside\b
-        \bwhat can (i|we) do\b
+        \bwhat can (i|we) (do|see|find|visit)\b
+        \bwhat (is|s) there to (see|do)\b
+        \bworth (seeing|visiting)\b
         \bfacilit
         \bfeatures?\b
         \bis there an?\b
