@@ -42,6 +42,34 @@ def test_checks_say_yes_or_no_and_then_the_fact(engine: DialogEngine) -> None:
     assert number.answer.startswith("Yes") and number.verdicts[0][2] == "yes"
 
 
+@pytest.mark.parametrize(("said", "verdict", "fact"), [
+    ("The library is closer than the museum, right?", "no", "The Museum (building 109) is closer"),
+    ("Is the gym nearer than the library?", "yes", "Olympic Gymnasium"),
+    ("박물관보다 도서관이 가깝죠?", "no", "박물관(109번)이 더 가까워요"),
+    ("한양플라자가 역사관보다 더 가까워요?", "yes", "한양플라자(105번)가 더 가까워요"),
+    ("Is Engineering Building II to the left of Engineering Building I?", "no", "to the right"),
+    ("Is Hanyang Plaza left of the gate?", "yes", "Hanyang Plaza"),
+    ("퓨텍이랑 HIT 붙어 있어?", "yes", "퓨전테크센터"),
+])
+def test_a_claim_offered_to_confirm_gets_yes_or_no_and_the_fact(
+        engine: DialogEngine, said: str, verdict: str, fact: str) -> None:
+    """Comparisons, sides and neighbours said as claims ("…, right?", "…보다 가깝죠?") are
+    checks; asked as a choice ("which is closer?") they stay comparisons."""
+    reply = engine.answer(said, f"claim-{said}")
+    assert [v[2] for v in reply.verdicts if v[0] == "check"] == [verdict], reply.verdicts
+    assert fact in reply.answer, reply.answer
+    choice = engine.answer("Which is closer, the library or the museum?", "claim-choice")
+    assert [v[0] for v in choice.verdicts] == ["compare"]
+
+
+def test_is_it_next_to_asks_about_the_place_just_talked_about(engine: DialogEngine) -> None:
+    engine.answer("Where is the Guest House?", "next-to")
+    reply = engine.answer("Is it next to Hannuri Hall?", "next-to")
+    assert reply.verdicts and reply.verdicts[0][:2] == ("check", ("807", "806"))
+    neighbours = engine.answer("What is next to it?", "next-to")
+    assert not neighbours.verdicts  # a question word: the neighbours are asked
+
+
 def test_what_the_kb_does_not_know_is_said_plainly(engine: DialogEngine) -> None:
     hours = engine.answer("What time does the library open tomorrow?", "hours")
     assert hours.answer.startswith("Sorry, I don't know opening hours")

@@ -100,7 +100,8 @@ COMPARE_EN = _en(r"\b(closer|nearer|closest|nearest|farther|further|farthest|fur
                  r"quicker|faster|shorter (walk|distance)|less far|more far)\b")
 COMPARE_KO = _ko("더가까 더멀 더빨리 중에어디 중에어느 중어디 중어느 어디가가까 어디가더 "
                  "어느게가까 어느게더 어느쪽이가까 어느쪽이더 어느건물이 보다가까 보다멀 "
-                 "가까운곳은 가까운건물은 가까운쪽 중에가까 둘중 둘중에 더가깝 더먼 먼데가")
+                 "가까운곳은 가까운건물은 가까운쪽 중에가까 둘중 둘중에 더가깝 더먼 먼데가 "
+                 "보다가깝")
 FARTHER_EN = _en(r"\b(farther|further|farthest|furthest|more far)\b")
 FARTHER_KO = _ko("더멀 보다멀 먼곳 먼건물 먼쪽 더먼 먼데가")
 DIRECTION_EN = _en(r"\bwhich (side|way|direction)\b", r"\bwhat (side|direction)\b",

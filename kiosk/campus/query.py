@@ -55,7 +55,7 @@ ONE_PLACE_KINDS = frozenset({Kind.LOCATION, Kind.CODE, Kind.WALK_TIME, Kind.FLOO
                              Kind.FEATURES, Kind.CATEGORY, Kind.NEIGHBOURS, Kind.ROUTE})
 
 ClaimAbout = Literal["code", "floors", "basement", "minutes", "neighbour", "direction",
-                     "words", "exists"]
+                     "words", "exists", "nearer"]
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,7 @@ def compose_query(query: Query, kb: KnowledgeBase, lang: Lang | None = None) -> 
         places.extend(c for c in (*ask.places, *_claimed_places(ask)) if kb.by_code(c) is not None)
         if verdict is not None:
             verdicts.append((ask.kind.value, (*ask.places, *_claimed_places(ask)), verdict))
+        verdicts.extend(_comparison_said(ask, kb, lang))
     return Composed(" ".join(sentences), tuple(dict.fromkeys(places)), tuple(verdicts))
 
 
@@ -68,11 +69,24 @@ def _answer_ask(ask: Ask, kb: KnowledgeBase, lang: Lang) -> tuple[str, str | Non
     return "", None
 
 
+def _comparison_said(ask: Ask, kb: KnowledgeBase, lang: Lang) -> list[Verdict]:
+    """A comparison offered to confirm is answered with the comparison itself ("No. The Museum
+    is closer: …"): that answer's winner, as a comparison's verdict."""
+    claim = ask.claim
+    if ask.kind is not Kind.CHECK or claim is None or claim.about != "nearer" or not ask.places:
+        return []
+    code, _, which = claim.value.partition(" ")
+    a, b = kb.by_code(ask.places[0]), kb.by_code(code)
+    if a is None or b is None:
+        return []
+    return [(Kind.COMPARE.value, (a.code, b.code), _compare(a, b, which == "farther", lang)[1])]
+
+
 def _claimed_places(ask: Ask) -> tuple[str, ...]:
     """The other place a check is about ("is it next to the science building?"): the answer
     names it too."""
     claim = ask.claim
-    if claim is None or claim.about not in ("neighbour", "direction"):
+    if claim is None or claim.about not in ("neighbour", "direction", "nearer"):
         return ()
     return (claim.value.partition(" ")[0],)
 
@@ -266,6 +280,17 @@ def _check(claim: Claim, place: Place | None, said: str, lang: Lang,
         # the name is none of ours: "doesn't exist, does it?" is right, "it exists" is not
         verdict = "yes" if claim.value == "no" else "no"
         return _verdict_word(verdict, lang) + " " + _unknown_place(said, lang), verdict
+    if claim.about == "nearer":  # "the library is closer than the museum, right?"
+        code, _, which = claim.value.partition(" ")
+        other = kb.by_code(code)
+        if other is not None:
+            farther = which == "farther"
+            mine, theirs = place.minutes_from_gate, other.minutes_from_gate
+            truth = "yes" if (mine > theirs if farther else mine < theirs) else "no"
+            if claim.negated:
+                truth = "no" if truth == "yes" else "yes"
+            text, _ = _compare(place, other, farther, lang)
+            return f"{_verdict_word(truth, lang)} {text}", truth
     truth, settles = _truth(claim, place, kb)
     if claim.about == "direction":
         code = claim.value.partition(" ")[0]

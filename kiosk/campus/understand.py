@@ -186,6 +186,8 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
                                                                      last)
     if relation is not None and relation.kind is Kind.DIRECTION:
         relation = _direction_check(words, relation, kb) or relation
+    if relation is not None and relation.kind is Kind.COMPARE:
+        relation = _comparison_check(words, found, relation) or relation
     if relation is not None:
         also = [ask for part in _beside_the_relation(words) for ask in _asks(
             part, kb, (*relation.places, *history), last) if ask != relation]
@@ -560,7 +562,12 @@ def _relation(found: list[Mention], words: list[str], kb: KnowledgeBase) -> Ask 
     a, b = codes[0], codes[1]
     # "제6학생생활관이 멀어, 제5학생생활관이 멀어?": the same word asked of each, to choose
     either = next((w for w in ("멀어", "가까워") if compact.count(w) >= 2), "")
-    if either or cues.COMPARE_EN.search(text) or any(c in compact for c in cues.COMPARE_KO):
+    # "박물관보다 도서관이 가깝죠?": the standard with 보다, the adjective later
+    than = bool(re.search(r"보다.*(가깝|가까|멀)", compact))
+    if either == "멀어" or (than and re.search(r"보다.*멀", compact)):
+        either = "멀어"
+    if either or than or cues.COMPARE_EN.search(text) or any(
+            c in compact for c in cues.COMPARE_KO):
         farther = either == "멀어" or cues.FARTHER_EN.search(text) or any(
             c in compact for c in cues.FARTHER_KO)
         return Ask(Kind.COMPARE, (a, b), attribute="farther" if farther else "closer")
@@ -863,6 +870,28 @@ def _direction_check(words: list[str], relation: Ask, kb: KnowledgeBase) -> Ask 
     if claim is None or claim.about != "direction":
         return None
     return Ask(Kind.CHECK, relation.places[:1], claim=claim)
+
+
+def _comparison_check(words: list[str], found: list[Mention], relation: Ask) -> Ask | None:
+    """"The library is closer than the museum, right?", "Is the gym nearer than the library?",
+    "도서관이 박물관보다 가깝죠?": a comparison offered to confirm, not asked ("which is
+    closer?", "뭐가 더 가까워요?"). The place said with "보다" / after "than" is the standard."""
+    text = " ".join(w for w in words if w != _SEP)
+    compact = text.replace(" ", "")
+    if _WH_EN.search(text) or any(w in compact for w in (*cues.WH_KO, "중에", "둘중")) or \
+            re.search(r"\b(or|either)\b", text) or compact.count("멀어") >= 2 or \
+            compact.count("가까워") >= 2:
+        return None  # a choice is asked
+    korean = bool(re.search(r"[가-힣]", text))
+    if not (_checking(text) or _declarative_question(text) or (korean and "보다" in compact)):
+        return None
+    a, b = relation.places
+    standard = next((m.code for m in found if m.after.startswith("보다")), None)
+    if standard == a:
+        a, b = b, a
+    which = "farther" if relation.attribute == "farther" else "closer"
+    return Ask(Kind.CHECK, (a,), claim=Claim("nearer", f"{b} {which}",
+                                             bool(cues.NEGATION_EN.search(text))))
 
 
 def _side_clause(words: list[str]) -> str | None:
