@@ -70,6 +70,14 @@ def test_is_it_next_to_asks_about_the_place_just_talked_about(engine: DialogEngi
     assert not neighbours.verdicts  # a question word: the neighbours are asked
 
 
+def test_one_of_a_kind_is_found_by_what_only_it_has(engine: DialogEngine) -> None:
+    """"The women's dormitory", "고시반 있는 기숙사": one dormitory of eight, not the list."""
+    women = engine.answer("My daughter lives in the women's dormitory. Where is it?", "kind")
+    assert women.places == ("804",) and "16 minutes" in women.answer
+    assert engine.answer("고시반 있는 기숙사가 어디야", "kind-ko").places == ("803",)
+    assert len(engine.answer("where are the dorms?", "kind-all").places) == 8
+
+
 def test_what_the_kb_does_not_know_is_said_plainly(engine: DialogEngine) -> None:
     hours = engine.answer("What time does the library open tomorrow?", "hours")
     assert hours.answer.startswith("Sorry, I don't know opening hours")

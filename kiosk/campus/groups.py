@@ -12,7 +12,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from kiosk.campus.facilities import unknown_modifier_en, unknown_modifier_ko
+from kiosk.campus.facilities import places_with_facility, unknown_modifier_en, unknown_modifier_ko
 from kiosk.campus.knowledge import KnowledgeBase, Place
 from kiosk.campus.retrieval import normalise, strip_particle
 
@@ -45,6 +45,24 @@ def find_group(text: str, kb: KnowledgeBase) -> Group | None:
         if len(members) >= 2:
             ordered = sorted(members, key=lambda p: (p.minutes_from_gate, p.code))
             return Group(tuple(p.code for p in ordered), noun_en, noun_ko)
+    return None
+
+
+def the_one_meant(group: Group, text: str, kb: KnowledgeBase) -> str | None:
+    """The one place of the group that has what the text also names ("the women's dormitory",
+    "고시반 있는 기숙사"): that one is asked for, not the list."""
+    plain = normalise(text)
+    without_kind = plain  # the kind itself ("기숙사") is every member's feature
+    for pattern, _, _ in _CATEGORY_EN:
+        without_kind = pattern.sub(" ", without_kind)
+    for nouns, _, _ in _CATEGORY_KO:
+        for noun in sorted(nouns, key=len, reverse=True):
+            without_kind = without_kind.replace(noun, " ")
+    for words in (plain, without_kind):  # "a women's dormitory" is one member's feature
+        having = [c for c in places_with_facility(words, words.replace(" ", ""), kb)
+                  if c in group.codes]
+        if having:
+            return having[0] if len(having) == 1 else None
     return None
 
 

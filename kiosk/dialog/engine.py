@@ -176,6 +176,14 @@ class DialogEngine:
         lang = query.reply_lang
         if act_is_plain := query.act is Act.QUESTION:
             group = groups.find_group(query.text, self.kb)
+            meant = groups.the_one_meant(group, query.text, self.kb) if group else None
+            place = self.kb.by_code(meant) if meant else None
+            if place is not None:
+                said = answers.compose(place, Intent.LOCATION, lang, self.kb)
+                return Reply(said, lang, (place.code,), "template", Intent.LOCATION.value,
+                             guard="kb-answer",
+                             answer_en=answers.compose(place, Intent.LOCATION, "en", self.kb)
+                             if lang == "ko" else "")
             if group:
                 in_english = answers.several(group.codes, group.noun_en, "en", self.kb)
                 said = (answers.several(group.codes, group.noun_ko, "ko", self.kb)
