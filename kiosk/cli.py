@@ -283,6 +283,9 @@ def _add_bench_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[
     bench.add_argument("--echo-replies", type=int, default=50, metavar="N",
                        help="replies per simulated hall for the echo figures (default 50, about "
                             "half an hour on 2 cores; 0 skips them)")
+    bench.add_argument("--echo-latency-ms", type=float, default=60.0, metavar="N",
+                       help="output latency of the simulated halls' echo behind the registered "
+                            "reply, as a sound card adds (default 60)")
     bench.add_argument("--budget-mb", type=float, help="budget for the swapping run (default: "
                        "base RSS + largest model + 150 MB)")
     bench.add_argument("--soak", type=int, metavar="N", help="instead: N scripted turns through "
@@ -318,9 +321,13 @@ def _cmd_bench(args: argparse.Namespace, config: Config) -> int:
     if args.echo_replies < 0:
         print("kiosk bench: --echo-replies must be ≥ 0", file=sys.stderr)
         return 2
+    if args.echo_latency_ms < 0:
+        print("kiosk bench: --echo-latency-ms must be ≥ 0", file=sys.stderr)
+        return 2
     with cpu_hogs(args.load):
         result = bench.run_bench(config, args.runs, args.budget_mb, progress,
-                                 args.voice_questions, args.echo_replies)
+                                 args.voice_questions, args.echo_replies,
+                                 args.echo_latency_ms)
     result["load_processes"] = args.load
     print(json.dumps(result, ensure_ascii=False) if args.json else bench.format_table(result))
     if args.plot:

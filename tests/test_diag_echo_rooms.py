@@ -11,7 +11,9 @@ import pytest
 
 from kiosk import daemon
 from kiosk.audio import rooms
+from kiosk.audio.aec import WebRtcEchoCanceller
 from kiosk.audio.wavio import read_wav, resample
+from kiosk.config import Config
 from kiosk.diag import echo_rooms
 from kiosk.messages import ASR_RATE_HZ
 from kiosk.pipeline import BargeInRule, OnsetTracker
@@ -101,6 +103,36 @@ class _Deaf:
     def is_own_words(self, transcript: str, similarity: float = 0.6, min_words: int = 5,
                      during_reply: bool = False) -> bool:
         return False
+
+
+def test_with_output_latency_the_echo_arrives_later_and_stops_as_it_was_registered(
+        material: echo_rooms.Material) -> None:
+    hall = rooms.room("rt0.2_d0.4")
+    reply = material.replies[0].samples[: 2 * ASR_RATE_HZ]
+    delay = echo_rooms._latency(60)
+    late, on_time = echo_rooms._echo(reply, hall, delay), echo_rooms._echo(reply, hall)
+    assert delay == 960 and not late[:delay].any() and np.array_equal(late[delay:], on_time)
+    # A reply stopped at sample `cut`: what was registered before it still comes out, late.
+    cut = ASR_RATE_HZ
+    heard = late.copy()
+    heard[cut:] -= echo_rooms._echo_after(reply, cut, hall, delay)
+    np.testing.assert_allclose(heard[: delay + cut + len(hall.echo_path) - 1],
+                               echo_rooms._echo(reply[:cut], hall, delay), atol=1e-5)
+
+
+@pytest.mark.parametrize("latency_ms", [0, 60])
+def test_the_voice_loops_canceller_lines_its_reference_up_with_the_late_echo(
+        config: Config, material: echo_rooms.Material, latency_ms: int) -> None:
+    """Two replies through the ERLE run (no VAD, no models): the canceller's measured lag is
+    the latency plus the direct path (18 samples at 0.4 m), less its 32-sample lead."""
+    hall = rooms.room("rt0.2_d0.4")
+    canceller = echo_rooms.SYSTEMS["webrtc_aec3"].canceller(config)
+    power_in, power_out = echo_rooms.erle(canceller, hall, material, 2, 1, latency_ms)
+    direct = int(np.argmax(np.abs(hall.echo_path)))
+    expected = max(0, echo_rooms._latency(latency_ms) + direct - 32)
+    assert isinstance(canceller, WebRtcEchoCanceller)
+    assert abs(canceller.lag_samples - expected) <= 16, (canceller.lag_samples, expected)
+    assert power_out < 0.01 * power_in   # and it cancels: over 20 dB
 
 
 @pytest.mark.slow

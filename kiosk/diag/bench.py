@@ -437,11 +437,13 @@ def machine() -> dict[str, Any]:
 
 def run_bench(config: Config, runs: int = 3, budget_mb: float | None = None,
               progress: Progress | None = None,
-              voice_questions: int | None = None, echo_replies: int = 50) -> dict[str, Any]:
+              voice_questions: int | None = None, echo_replies: int = 50,
+              echo_latency_ms: float = 60.0) -> dict[str, Any]:
     """Every measurement above, as one JSON-able dict (see `format_table`); voice-to-voice
     over ``voice_questions`` spoken questions (all 20 by default), once each; full duplex in
-    the six simulated halls over ``echo_replies`` replies per hall (0: skipped), last, because
-    its visitors' voices load more of Kokoro than the kiosk runs with."""
+    the six simulated halls over ``echo_replies`` replies per hall (0: skipped), with the echo
+    ``echo_latency_ms`` behind the registered reply (a sound card's output latency), last,
+    because its visitors' voices load more of Kokoro than the kiosk runs with."""
     from kiosk.daemon import Models
     from kiosk.diag import echo_rooms, voice_to_voice
 
@@ -474,7 +476,8 @@ def run_bench(config: Config, runs: int = 3, budget_mb: float | None = None,
                         and "turn" in r["timings_ms"]])
     result["swap"] = measure_swap(models, budget_mb, baseline, say)
     if echo_replies > 0:
-        result["echo"] = echo_rooms.measure(models, echo_replies, say)
+        result["echo"] = echo_rooms.measure(models, echo_replies, say,
+                                            latency_ms=echo_latency_ms)
     result["elapsed_s"] = round(time.perf_counter() - started, 1)
     return result
 
@@ -569,7 +572,8 @@ def format_table(result: dict[str, Any]) -> str:
 
 def echo_lines(echo: dict[str, Any]) -> list[str]:
     """One line per simulated hall: the voice loop's canceller, then the old single tap."""
-    lines = [f"{'echo, simulated halls':28} {echo['replies_per_room']} replies per hall; "
+    lines = [f"{'echo, simulated halls':28} {echo['replies_per_room']} replies per hall, "
+             f"{_fmt(echo.get('output_latency_ms'), ' ms')} output latency; "
              "canceller (single tap): ERLE, self-interruptions, barge-in ≤ 300 ms, p95, "
              "answered during a reply"]
     for room in echo["rooms"]:

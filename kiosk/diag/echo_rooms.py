@@ -24,6 +24,10 @@ tracker and utterance segmenter (Silero, `config.vad`), as `VoiceLoop._hear` fee
 - **ERLE**: echo power in over residual power out after each reply's first second, over up to
   10 replies without the street (it would count as residual), the canceller alone.
 
+In all three the echo reaches the microphone `latency_ms` (60 by default) after the sample
+where the reply is registered as played: a sound card's output buffer, which the canceller has
+to measure and line its reference up with (kiosk/audio/echo_delay.py).
+
 Visitors: English questions in Piper's voice while the kiosk answers in Korean (Kokoro jm_kumo),
 Korean ones in Kokoro jf_alpha and jf_gongitsune while it answers in English (Piper). Seeded:
 the same `seed` gives the same replies, gaps, levels, offsets and noise.
@@ -60,6 +64,7 @@ VISITOR_DB = -5.0           # the visitor's voice relative to the loudspeaker's,
 NOISE_RMS = 0.0018          # traffic and babble together: -55 dBFS
 BARGE_IN_TARGET_MS = 300.0
 ERLE_REPLIES = 10           # replies per hall for ERLE (the canceller alone: cheap)
+LATENCY_MS = 60.0           # output latency: real sound cards add 20-200 ms
 
 # What the kiosk says (its answers to these, in its own voices) ...
 REPLY_QUESTIONS: dict[Lang, tuple[str, ...]] = {
@@ -218,9 +223,16 @@ def _noise(seconds: float, seed: int) -> np.ndarray:
             + rooms.babble(seconds, level=NOISE_RMS * 0.6, seed=seed))
 
 
-def _echo(reply: np.ndarray, sim: rooms.SimRoom) -> np.ndarray:
-    """The whole of what the microphone hears of `reply`, reverberant tail included."""
-    return MIC_GAIN * np.convolve(rooms.loudspeaker(reply), sim.echo_path).astype(np.float32)
+def _latency(latency_ms: float) -> int:
+    """The output latency in samples."""
+    return round(latency_ms * ASR_RATE_HZ / 1000)
+
+
+def _echo(reply: np.ndarray, sim: rooms.SimRoom, delay: int = 0) -> np.ndarray:
+    """The whole of what the microphone hears of `reply`, reverberant tail included, from the
+    sample it is registered at: `delay` samples of output latency come first."""
+    heard = MIC_GAIN * np.convolve(rooms.loudspeaker(reply), sim.echo_path)
+    return np.concatenate([np.zeros(delay, np.float32), heard.astype(np.float32)])
 
 
 class _Timeline:
@@ -253,9 +265,10 @@ def _levelled(reply: np.ndarray, rng: np.random.Generator) -> np.ndarray:
 
 
 def single_talk(models: Any, system: System, sim: rooms.SimRoom, material: Material,
-                replies: int, seed: int) -> Figures:
+                replies: int, seed: int, latency_ms: float = LATENCY_MS) -> Figures:
     """`replies` replies with nobody talking, over the street: self-interruptions and
     self-triggered turns."""
+    delay = _latency(latency_ms)
     rng = np.random.default_rng(seed)
     listener = _Listener(models, system)
     canceller = listener.canceller
@@ -266,7 +279,7 @@ def single_talk(models: Any, system: System, sim: rooms.SimRoom, material: Mater
         at = mic.read
         spoken = material.replies[int(rng.integers(len(material.replies)))]
         reply = _levelled(spoken.samples, rng)
-        echo = _echo(reply, sim)
+        echo = _echo(reply, sim, delay)
         start = at + int(rng.uniform(1.0, 2.0) * ASR_RATE_HZ)   # the pause before it
         end = start + len(echo)
         mic.add(echo, start)
@@ -290,15 +303,16 @@ def single_talk(models: Any, system: System, sim: rooms.SimRoom, material: Mater
 
 
 def erle(canceller: Canceller, sim: rooms.SimRoom, material: Material, replies: int,
-         seed: int) -> tuple[float, float]:
+         seed: int, latency_ms: float = LATENCY_MS) -> tuple[float, float]:
     """(echo power in, residual power out) after each reply's first second, with no noise (the
     street would be counted as residual): the canceller alone, no VAD."""
+    delay = _latency(latency_ms)
     rng = np.random.default_rng(seed + 2)
     position, power_in, power_out = 0, 0.0, 0.0
     for _ in range(replies):
         reply = _levelled(material.replies[int(rng.integers(len(material.replies)))].samples,
                           rng)
-        echo = _echo(reply, sim)
+        echo = _echo(reply, sim, delay)
         canceller.played(reply, position)
         for at in range(0, len(echo) - BLOCK + 1, BLOCK):
             block = echo[at:at + BLOCK]
@@ -344,8 +358,9 @@ def _voiced_onset(signal: np.ndarray) -> int:
 
 
 def double_talk(models: Any, system: System, sim: rooms.SimRoom, material: Material,
-                tries: int, seed: int) -> Figures:
+                tries: int, seed: int, latency_ms: float = LATENCY_MS) -> Figures:
     """`tries` replies, each talked over by a visitor: barge-in time and answers."""
+    delay = _latency(latency_ms)
     rng = np.random.default_rng(seed + 1)
     engine = _rules_engine(models)
     listener = _Listener(models, system)
@@ -360,7 +375,7 @@ def double_talk(models: Any, system: System, sim: rooms.SimRoom, material: Mater
         pool = material.questions[visitor_lang]
         question = pool[int(rng.integers(len(pool)))]
         reply = _levelled(spoken.samples, rng)
-        echo = _echo(reply, sim)
+        echo = _echo(reply, sim, delay)
         start = at + int(rng.uniform(1.0, 2.0) * ASR_RATE_HZ)   # the pause before it
         mic.add(echo, start)
         scale = rooms.rms(reply) * 10 ** (VISITOR_DB / 20) / max(rooms.rms(question.samples),
@@ -395,7 +410,7 @@ def double_talk(models: Any, system: System, sim: rooms.SimRoom, material: Mater
                     figures.barge_in_ms.append(float("nan"))
                 canceller.stopped(stopped_at)
                 cut = stopped_at - start
-                mic.add(-_echo_after(reply, cut, sim), stopped_at)
+                mic.add(-_echo_after(reply, cut, sim, delay), stopped_at)
             for utterance in utterances:
                 late = canceller.delay_samples
                 began = int(utterance.start_s * ASR_RATE_HZ) - late
@@ -420,10 +435,11 @@ def double_talk(models: Any, system: System, sim: rooms.SimRoom, material: Mater
     return figures
 
 
-def _echo_after(reply: np.ndarray, cut: int, sim: rooms.SimRoom) -> np.ndarray:
-    """The echo of the part of `reply` after sample `cut` (never played once it is stopped)."""
+def _echo_after(reply: np.ndarray, cut: int, sim: rooms.SimRoom, delay: int) -> np.ndarray:
+    """The echo of the part of `reply` after sample `cut` (never played once it is stopped;
+    what was registered before it still comes out, `delay` later)."""
     rest = reply[max(0, cut):]
-    return _echo(rest, sim) if len(rest) else np.zeros(0, np.float32)
+    return _echo(rest, sim, delay) if len(rest) else np.zeros(0, np.float32)
 
 
 def _rules_engine(models: Any) -> Any:
@@ -474,9 +490,13 @@ SYSTEMS: dict[str, System] = {
 
 
 def measure(models: Any, replies: int, say: Callable[[str], None],
-            room_names: list[str] | None = None, seed: int = 7) -> dict[str, Any]:
+            room_names: list[str] | None = None, seed: int = 7,
+            latency_ms: float = LATENCY_MS) -> dict[str, Any]:
     """`echo` for the bench: one entry per hall, the voice loop's canceller's figures with the
-    old single tap's beside them (`single_tap`)."""
+    old single tap's beside them (`single_tap`), all with the echo `latency_ms` behind the
+    registered reply (`output_latency_ms` says which)."""
+    log.info("event=echo_rooms_start replies=%d latency_ms=%.0f seed=%d", replies, latency_ms,
+             seed)
     started = time.perf_counter()
     material = make_material(models, say)
     entries = []
@@ -486,10 +506,10 @@ def measure(models: Any, replies: int, say: Callable[[str], None],
         entry: dict[str, Any] = {"room": sim.name, "rt60_s": sim.rt60_s,
                                  "distance_m": sim.distance_m}
         for name, system in SYSTEMS.items():
-            alone = single_talk(models, system, sim, material, replies, seed)
+            alone = single_talk(models, system, sim, material, replies, seed, latency_ms)
             alone.erle_in, alone.erle_out = erle(system.canceller(models.config), sim, material,
-                                                 min(replies, ERLE_REPLIES), seed)
-            talked_over = double_talk(models, system, sim, material, replies, seed)
+                                                 min(replies, ERLE_REPLIES), seed, latency_ms)
+            talked_over = double_talk(models, system, sim, material, replies, seed, latency_ms)
             merged = alone.as_json()
             over = talked_over.as_json()
             merged.update({k: over[k] for k in (
@@ -512,5 +532,6 @@ def measure(models: Any, replies: int, say: Callable[[str], None],
             f"{entry['single_tap']['barge_in_ms_p95']} ms, "
             f"{entry['single_tap']['answered_during_reply']:.0%})")
         entries.append(entry)
-    return {"rooms": entries, "replies_per_room": replies,
-            "canceller": "webrtc_aec3", "elapsed_s": round(time.perf_counter() - started, 1)}
+    return {"rooms": entries, "replies_per_room": replies, "output_latency_ms": latency_ms,
+            "seed": seed, "canceller": "webrtc_aec3",
+            "elapsed_s": round(time.perf_counter() - started, 1)}
