@@ -48,7 +48,8 @@ def test_checks_say_yes_or_no_and_then_the_fact(engine: DialogEngine) -> None:
     ("박물관보다 도서관이 가깝죠?", "no", "박물관(109번)이 더 가까워요"),
     ("한양플라자가 역사관보다 더 가까워요?", "yes", "한양플라자(105번)가 더 가까워요"),
     ("Is Engineering Building II to the left of Engineering Building I?", "no", "to the right"),
-    ("Is Hanyang Plaza left of the gate?", "yes", "Hanyang Plaza"),
+    ("Is Hanyang Plaza left of the gate? And how many floors is it?", "yes", "4 floors"),
+    ("When I come out of the gate, Hanyang Plaza is on my right, yes?", "no", "to the left"),
     ("퓨텍이랑 HIT 붙어 있어?", "yes", "퓨전테크센터"),
 ])
 def test_a_claim_offered_to_confirm_gets_yes_or_no_and_the_fact(

@@ -907,7 +907,8 @@ def _side_clause(words: list[str]) -> str | None:
         asked = _WHEN_I_EN.sub("", part)  # "when I come out of the gate": no question word
         compact = asked.replace(" ", "")
         tagged = " ".join([asked, *parts[i + 1:]])  # "…, on my right, yes?"
-        if len(sides) == 1 and (_checking(tagged) or _declarative_question(tagged)) and not (
+        if len(sides) == 1 and any(_checking(t) or _declarative_question(t)
+                                   for t in (asked, tagged)) and not (
                 _WH_EN.search(asked) or any(w in compact for w in cues.WH_KO)):
             return part
         return None
@@ -954,7 +955,9 @@ _TAG_EN = re.compile(r"\b(isn t it|is it not|right|correct|am i right|is that (r
 def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
            unknown: str | None) -> Claim | None:
     """What a yes/no question asserts, when it is one ("…죠?", "isn't it", "is X …?")."""
-    clause = re.sub(r"\s*\b(right|correct|yeah)\s*$", "", _ko_number_words(clause))
+    # a tag ("…, right?"), not a side ("on my right?")
+    clause = re.sub(r"\s*\b(?<!my )(?<!your )(?<!the )(right|correct|yeah|yes)\s*$", "",
+                    _ko_number_words(clause))
     compact = clause.replace(" ", "")
     # "410번 아니에요?", "isn't it?": a tag asking for agreement, not a negative claim
     untagged = _TAG_KO.sub("", compact)
