@@ -79,6 +79,15 @@ def test_one_of_a_kind_is_found_by_what_only_it_has(engine: DialogEngine) -> Non
     assert len(engine.answer("where are the dorms?", "kind-all").places) == 8
 
 
+def test_sides_asked_in_korean_with_a_latin_name(engine: DialogEngine) -> None:
+    """"HIT에서 퓨텍은 어느 쪽?" (the particle after a Latin name is a word of its own) and
+    "HIT 오른쪽엔 뭐 있어?" (what stands on that side, not what is inside)."""
+    side = engine.answer("HIT에서 퓨텍은 어느 쪽?", "latin-side")
+    assert side.places[:2] == ("208", "701") and "왼쪽" in side.answer, side.answer
+    right = engine.answer("그럼 HIT 오른쪽엔 뭐 있어?", "latin-side")
+    assert "707" in right.answer, right.answer
+
+
 def test_what_the_kb_does_not_know_is_said_plainly(engine: DialogEngine) -> None:
     hours = engine.answer("What time does the library open tomorrow?", "hours")
     assert hours.answer.startswith("Sorry, I don't know opening hours")

@@ -383,7 +383,14 @@ def _kinds(clause: str) -> tuple[Kind, ...]:
         kinds.remove(Kind.CATEGORY)
     if len(kinds) > 1 and Kind.LOCATION in kinds and Kind.ROUTE in kinds:
         kinds.remove(Kind.ROUTE)
+    if Kind.FEATURES in kinds and _A_SIDE_KO.search(clause.replace(" ", "")):
+        # "HIT 오른쪽엔 뭐 있어?": what stands on that side, not what is inside
+        kinds[kinds.index(Kind.FEATURES)] = Kind.NEIGHBOURS
     return tuple(dict.fromkeys(kinds))
+
+
+_A_SIDE_KO = re.compile(r"(왼쪽|오른쪽|뒤쪽|앞쪽|위쪽|아래쪽|건너편|맞은편)"
+                        r"(에는|엔|에|은|는)?(뭐|무엇|어떤)")
 
 
 def _next_kinds(clauses: list[_Clause], i: int) -> tuple[Kind, ...]:
@@ -654,7 +661,9 @@ def _origin(found: list[Mention], words: list[str]) -> Mention | None:
         before = [w for w in words[:m.first] if w not in ("the", "a", "an")]
         preceding = before[-1] if before else ""
         if (m.after and m.after.startswith(cues.ORIGIN_AFTER_KO)) or (
-                re.search("[가-힣]", words[m.last]) and following.startswith(cues.ORIGIN_NEXT_KO)):
+                re.search("[가-힣]", words[m.last]) and following.startswith(cues.ORIGIN_NEXT_KO)
+        ) or (words[m.last].isascii() and following.startswith(cues.ORIGIN_AFTER_KO)):
+            # "HIT에서": a Latin name's particle is a word of its own
             return m
         if (preceding in cues.ORIGIN_BEFORE_EN and m is not found[-1]) or (
                 preceding in ("from", "of") and m is found[-1]):
