@@ -11,6 +11,7 @@ from kiosk.campus.retrieval import (
     detect_language,
     find_places,
     is_injection,
+    mentions,
     normalise,
     strip_particles,
 )
@@ -248,6 +249,11 @@ def test_several_places_in_order(kb: KnowledgeBase) -> None:
 def test_in_a_compound_of_two_names_the_second_is_asked_about(kb: KnowledgeBase,
                                                               text: str) -> None:
     assert find_places(text, kb)[0] == "611"
+
+
+def test_two_numbered_siblings_side_by_side_are_two_places(kb: KnowledgeBase) -> None:
+    """"제1법학관 제2법학관 몇 층이에요": a list of two, not a compound."""
+    assert [m.code for m in mentions("제1법학관 제2법학관 몇 층이에요", kb)] == ["407", "408"]
 
 
 def test_a_name_after_another_with_words_between_keeps_the_order(kb: KnowledgeBase) -> None:

@@ -736,6 +736,12 @@ def words(text: str) -> list[str]:
     return _tokens(spoken_numbers_to_digits(text))
 
 
+def _numbered_start(toks: list[str], j: int) -> bool:
+    """The next name starts with its number ("… 2 student dormitory", "제1법학관 제2법학관"):
+    a second place, not the head of a compound."""
+    return toks[j].isdigit() or (toks[j] == "제" and j + 1 < len(toks) and toks[j + 1].isdigit())
+
+
 def mentions(text: str, kb: KnowledgeBase) -> list[Mention]:
     """The places the text names in the order they were said; in a compound of two names
     with nothing between them ("병원 응급실") only the second, the one asked about."""
@@ -754,8 +760,8 @@ def mentions(text: str, kb: KnowledgeBase) -> list[Mention]:
         if (i + 1 < len(ordered) and ordered[i + 1].start == hit.end
                 and hit.tier == ordered[i + 1].tier == 0
                 and not _generic_span(ordered[i + 1], toks, offsets, idx)
-                and not toks[max(j for j, o in enumerate(offsets)
-                                 if o <= ordered[i + 1].start)].isdigit()):
+                and not _numbered_start(toks, max(j for j, o in enumerate(offsets)
+                                                  if o <= ordered[i + 1].start))):
             continue
         first = max(j for j, o in enumerate(offsets) if o <= hit.start)
         last = max(j for j, o in enumerate(offsets) if o < hit.end)
