@@ -88,6 +88,12 @@ def test_sides_asked_in_korean_with_a_latin_name(engine: DialogEngine) -> None:
     assert "707" in right.answer, right.answer
 
 
+def test_a_hall_number_said_as_a_word(engine: DialogEngine) -> None:
+    """"한양사이버대학교 이관은": hall two (Whisper writes the number as it was said)."""
+    assert engine.answer("한양사이버대학교 이관은 어떻게 가요", "hall-word").places[0] == "703"
+    assert engine.answer("한양사이버대학교 일관 어디예요?", "hall-word-1").places[0] == "702"
+
+
 def test_what_the_kb_does_not_know_is_said_plainly(engine: DialogEngine) -> None:
     hours = engine.answer("What time does the library open tomorrow?", "hours")
     assert hours.answer.startswith("Sorry, I don't know opening hours")

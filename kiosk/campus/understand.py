@@ -59,6 +59,9 @@ _TWO_NUMBERS_EN = re.compile(
 _DIGIT_OF = {w: str(i) for i, w in enumerate(
     "zero one two three four five six seven eight nine".split())}
 _TWO_NUMBERS_KO = re.compile(r"제(\d)\s*(,|이랑|하고|랑|와|과|및)\s*제(\d)([가-힣]+)")
+# "한양사이버대학교 이관은": hall two said as a word, after a name and a space
+_SPOKEN_HALL_KO = re.compile(r"(?<=[가-힣] )([일이삼사오])관"
+                             r"(?=$|[\s?.!,]|[은는을를에도의]|이[에야]?)")
 _SPOKEN_ORDINAL_KO = re.compile(r"제\s*([일이삼사오육칠팔구])\s+(?=[가-힣])")
 _ORDINAL = re.compile(r"\b(\d)(st|nd|rd|th)?\b|(?<![가-힣])(\d)\s*번째")
 
@@ -162,6 +165,7 @@ def _prepare(text: str) -> str:
     """Spoken numbers as digits, "Building 1 and 2" as two names, clause marks as one token."""
     text = spoken_numbers_to_digits(text)
     text = _SPOKEN_ORDINAL_KO.sub(lambda m: f"제{_KO_NUMBER[m[1]]}", text)
+    text = _SPOKEN_HALL_KO.sub(lambda m: f"{_KO_NUMBER[m[1]]}관", text)
     text = _TWO_NUMBERS_KO.sub(lambda m: f"제{m[1]}{m[4]} {m[2]} 제{m[3]}{m[4]}", text)
     lowered = retrieval.normalise(text) if _TWO_NUMBERS_EN.search(text.lower()) else text
     text = _TWO_NUMBERS_EN.sub(_each_number, lowered)
