@@ -88,6 +88,11 @@ def test_sides_asked_in_korean_with_a_latin_name(engine: DialogEngine) -> None:
     assert "707" in right.answer, right.answer
 
 
+def test_what_is_further_down_asks_the_neighbours(engine: DialogEngine) -> None:
+    engine.answer("Where's the ROTC building?", "further")
+    assert "801" in engine.answer("What's further down from there?", "further").answer
+
+
 def test_a_hall_number_said_as_a_word(engine: DialogEngine) -> None:
     """"한양사이버대학교 이관은": hall two (Whisper writes the number as it was said)."""
     assert engine.answer("한양사이버대학교 이관은 어떻게 가요", "hall-word").places[0] == "703"

@@ -153,6 +153,10 @@ INTENT_EN: dict[str, tuple[str, ...]] = {
         \bclosest\b
         \bby it\b
         \b(right|left) of (it|that|there|this one)\b
+        \bwhat (is|s) (further|farther) (down|up|along|in)\b
+        \bwhat (is|s) (below|above|behind|across from|opposite|in front of) (it|that|there)\b
+        \bwhat (is|s) to the (right|left) of (it|that|there|this one)\b
+        \b(further|farther) (down|up) from (it|that|there|this one|here)\b
         """
     ),
     "features": _lines(
