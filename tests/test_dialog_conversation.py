@@ -44,6 +44,8 @@ def test_checks_say_yes_or_no_and_then_the_fact(engine: DialogEngine) -> None:
 
 @pytest.mark.parametrize(("said", "verdict", "fact"), [
     ("The library is closer than the museum, right?", "no", "The Museum (building 109) is closer"),
+    # a tag asking for agreement is no negative claim (it flipped the verdict to "yes")
+    ("The library is closer than the museum, isn't it?", "no", "The Museum (building 109)"),
     ("Is the gym nearer than the library?", "yes", "Olympic Gymnasium"),
     ("박물관보다 도서관이 가깝죠?", "no", "박물관(109번)이 더 가까워요"),
     ("한양플라자가 역사관보다 더 가까워요?", "yes", "한양플라자(105번)가 더 가까워요"),

@@ -75,11 +75,19 @@ def _comparison_said(ask: Ask, kb: KnowledgeBase, lang: Lang) -> list[Verdict]:
     claim = ask.claim
     if ask.kind is not Kind.CHECK or claim is None or claim.about != "nearer" or not ask.places:
         return []
-    code, _, which = claim.value.partition(" ")
-    a, b = kb.by_code(ask.places[0]), kb.by_code(code)
-    if a is None or b is None:
+    place = kb.by_code(ask.places[0])
+    compared = _nearer(claim, place, lang, kb) if place is not None else None
+    if compared is None:
         return []
-    return [(Kind.COMPARE.value, (a.code, b.code), _compare(a, b, which == "farther", lang)[1])]
+    return [(Kind.COMPARE.value, (*ask.places, *_claimed_places(ask)), compared[1])]
+
+
+def _nearer(claim: Claim, place: Place, lang: Lang, kb: KnowledgeBase) -> tuple[str, str] | None:
+    """The comparison a "nearer" claim offers ("<code> closer" / "<code> farther"): its answer
+    and winner (the place asked for, or "same"); None when the other place is unknown."""
+    code, _, which = claim.value.partition(" ")
+    other = kb.by_code(code)
+    return _compare(place, other, which == "farther", lang) if other is not None else None
 
 
 def _claimed_places(ask: Ask) -> tuple[str, ...]:
@@ -281,15 +289,10 @@ def _check(claim: Claim, place: Place | None, said: str, lang: Lang,
         verdict = "yes" if claim.value == "no" else "no"
         return _verdict_word(verdict, lang) + " " + _unknown_place(said, lang), verdict
     if claim.about == "nearer":  # "the library is closer than the museum, right?"
-        code, _, which = claim.value.partition(" ")
-        other = kb.by_code(code)
-        if other is not None:
-            farther = which == "farther"
-            mine, theirs = place.minutes_from_gate, other.minutes_from_gate
-            truth = "yes" if (mine > theirs if farther else mine < theirs) else "no"
-            if claim.negated:
-                truth = "no" if truth == "yes" else "yes"
-            text, _ = _compare(place, other, farther, lang)
+        compared = _nearer(claim, place, lang, kb)
+        if compared is not None:
+            text, winner = compared
+            truth = "yes" if (winner == place.code) != claim.negated else "no"
             return f"{_verdict_word(truth, lang)} {text}", truth
     truth, settles = _truth(claim, place, kb)
     if claim.about == "direction":

@@ -211,9 +211,7 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
         unknown = _unknown_place(clause, kb, part.words, found)
         if unknown is not None:
             places = ()
-        check = _neighbour_check(clause, part.named,
-                                 previous_places or tuple(history[:1]) if not part.named[1:]
-                                 else ())
+        check = _neighbour_check(clause, part.named, previous_places or tuple(history[:1]))
         if check is not None:
             asks.append(check)
             previous_places, previous_kinds = check.places, (Kind.NEIGHBOURS,)
@@ -867,9 +865,7 @@ def _neighbour_check(clause: str, named: tuple[str, ...], context: tuple[str, ..
         pair = (context[0], pair[0])
     if len(pair) != 2:
         return None
-    negated = bool(cues.NEGATION_EN.search(_TAG_EN.sub("", clause))) or any(
-        c in _TAG_KO.sub("", compact) for c in cues.NEGATION_KO)
-    return Ask(Kind.CHECK, pair[:1], claim=Claim("neighbour", pair[1], negated))
+    return Ask(Kind.CHECK, pair[:1], claim=Claim("neighbour", pair[1], _negates(clause)))
 
 
 def _direction_check(words: list[str], relation: Ask, kb: KnowledgeBase) -> Ask | None:
@@ -903,8 +899,7 @@ def _comparison_check(words: list[str], found: list[Mention], relation: Ask) -> 
     if standard == a:
         a, b = b, a
     which = "farther" if relation.attribute == "farther" else "closer"
-    return Ask(Kind.CHECK, (a,), claim=Claim("nearer", f"{b} {which}",
-                                             bool(cues.NEGATION_EN.search(text))))
+    return Ask(Kind.CHECK, (a,), claim=Claim("nearer", f"{b} {which}", _negates(text)))
 
 
 def _side_clause(words: list[str]) -> str | None:
@@ -965,6 +960,13 @@ _TAG_EN = re.compile(r"\b(isn t it|is it not|right|correct|am i right|is that (r
                      r"doesn t it|yeah|yes)\s*(qqsep\s*)*$")
 
 
+def _negates(clause: str) -> bool:
+    """The claim is negative ("isn't it next to…", "지하가 없죠?"); a tag asking for agreement
+    ("410번 아니에요?", "…, isn't it?") is not."""
+    return bool(cues.NEGATION_EN.search(_TAG_EN.sub("", clause))) or any(
+        c in _TAG_KO.sub("", clause.replace(" ", "")) for c in cues.NEGATION_KO)
+
+
 def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
            unknown: str | None) -> Claim | None:
     """What a yes/no question asserts, when it is one ("…죠?", "isn't it", "is X …?")."""
@@ -972,10 +974,7 @@ def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
     clause = re.sub(r"\s*\b(?<!my )(?<!your )(?<!the )(right|correct|yeah|yes)\s*$", "",
                     _ko_number_words(clause))
     compact = clause.replace(" ", "")
-    # "410번 아니에요?", "isn't it?": a tag asking for agreement, not a negative claim
-    untagged = _TAG_KO.sub("", compact)
-    negated = bool(cues.NEGATION_EN.search(_TAG_EN.sub("", clause))) or any(
-        c in untagged for c in cues.NEGATION_KO)
+    negated = _negates(clause)
     if unknown is not None:
         if cues.EXISTS_EN.search(clause) or any(c in compact for c in cues.EXISTS_KO):
             return Claim("exists", "no" if negated else "yes", negated)
