@@ -134,7 +134,8 @@ class WebRtcEchoCanceller(FollowsPlayback):
         out = np.empty_like(samples)
         for i in range(0, len(samples), FRAME):
             frame, position = samples[i:i + FRAME], at + i
-            if self._played.start <= position < self._played.end + self._max_lag and \
+            if self.delay.collecting and \
+                    self._played.start <= position < self._played.end + self._max_lag and \
                     self.delay.feed(frame, self._played.segment(position, position + FRAME)):
                 self._consider(self.delay.lag)
             active = self.active(position)

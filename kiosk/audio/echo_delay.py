@@ -3,7 +3,7 @@
 Why the canceller needs it: Speex's linear filter in front of AEC3 only works when the
 reference is lined up with the echo. With the echo 72 ms behind the reference (a sound card's
 output buffer plus the path to the microphone; 20-200 ms is usual), Speex then AEC3 removed
-25-29 dB of a reply's echo in a one-tap room and two simulated halls, against 35-41 dB with the
+25-29 dB of a reply's echo in a one-tap room and two simulated halls, against 32-43 dB with the
 reference lined up, and the residual's loudest 224 ms reached -32 dB: loud enough for Silero to
 call it speech, so the kiosk interrupted its own reply at a sentence boundary. AEC3 alone copes
 with any delay but ducks a visitor who talks over the reply (docs/echo.md).
@@ -45,6 +45,11 @@ class EchoDelayEstimator:
         self._collecting = False
         self.lag = 0              # samples to delay the reference by (0 until first estimate)
         self.estimates = 0        # how many replies gave a clear peak
+
+    @property
+    def collecting(self) -> bool:
+        """True while a reply's start is still being gathered (`feed` wants frames)."""
+        return self._collecting
 
     def reply_started(self) -> None:
         """A new reply (after silence) begins: estimate again from its start."""
