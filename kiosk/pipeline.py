@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterable, Callable
+from collections.abc import AsyncIterable, Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -26,6 +26,8 @@ import numpy as np
 
 from kiosk.audio.canceller import Canceller, voice_loop_canceller
 from kiosk.audio.wavio import resample
+from kiosk.campus.query import Act, Query
+from kiosk.campus import retrieval
 from kiosk.campus.retrieval import detect_language
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine, Reply
@@ -68,15 +70,52 @@ class TurnRecord:
     source: str = ""
     places: tuple[str, ...] = ()
     interrupted: bool = False
+    resumed: bool = False  # cut by a nod or a noise, then spoken on to its end (`_go_on`)
     timings_ms: dict[str, float] = field(default_factory=dict)
     ended_by: str = "silence"  # what closed the utterance (see `Utterance.ended_by`)
 
     def as_json(self) -> dict[str, object]:
         return {"transcript": self.transcript, "lang": self.lang, "answer": self.answer,
                 "spoken": self.spoken, "source": self.source, "places": list(self.places),
-                "interrupted": self.interrupted, "cut": self.cut, "ended_by": self.ended_by,
+                "interrupted": self.interrupted, "resumed": self.resumed, "cut": self.cut,
+                "ended_by": self.ended_by,
                 "utterance_s": [round(self.utterance_start_s, 2), round(self.utterance_end_s, 2)],
                 "timings_ms": {k: round(v, 1) for k, v in self.timings_ms.items()}}
+
+
+ASIDE_ACTS = frozenset({Act.ACKNOWLEDGE, Act.OFF_TOPIC, Act.NOTHING})
+ASIDE_MAX_WORDS = 2
+
+
+def is_aside(query: Query) -> bool:
+    """Whether what was heard over a reply is no turn: a nod ("네, 네", "uh huh"), a filler, or
+    a word or two the recogniser made of a noise or of the reply's own residual ("Hydra",
+    "생활", "대학": self-triggered turns in the simulated hall) that asks about nothing and is
+    not said as a question. The reply goes on instead. A question, even one about a place the
+    kiosk does not know ("Where is Starbucks?", "스타벅스 어디예요"), "stop", "thanks" or "say
+    that again" is a turn as ever."""
+    if query.act in ASIDE_ACTS:
+        return True
+    return (query.act is Act.QUESTION and not query.asks and "?" not in query.text
+            and len(query.text.split()) <= ASIDE_MAX_WORDS
+            and not retrieval.intents_in(query.text))
+
+
+@dataclass
+class Spoken:
+    """How far a reply got: the sentences heard whole, and those not heard (the one barge-in
+    cut, then the rest) that the reply can go on with."""
+
+    heard: list[str] = field(default_factory=list)
+    unheard: list[str] = field(default_factory=list)
+
+
+@dataclass
+class CutReply:
+    """A reply cut by barge-in, kept until the next turn in case the barge-in was an aside."""
+
+    record: TurnRecord
+    spoken: Spoken
 
 
 class OnsetTracker:
@@ -173,7 +212,8 @@ class VoiceLoop:
         self._utterances: asyncio.Queue[tuple[Utterance, float] | None] = asyncio.Queue()
         self._mic_samples = 0
         self._speaking = False
-        self._turn: asyncio.Task[None] | None = None
+        self._turn: asyncio.Task[object] | None = None
+        self._cut: CutReply | None = None  # the last reply, when barge-in cut it
         self._cancel_answer = threading.Event()
         self._synthesising = threading.Event()  # set while a sentence is being synthesised
         self._pace = 1.0  # length-scale factor of the reply being spoken ("slower please")
@@ -233,28 +273,28 @@ class VoiceLoop:
                     log.error("event=asr_error error=%s", error)
                     self._on_error("asr", str(error))
                     continue
-            if not transcript.text:
-                continue
             late_s = self.echo.delay_samples / ASR_RATE_HZ if self._cleans else 0.0
             began = int((utterance.start_s - late_s) * ASR_RATE_HZ)
-            if self.echo.is_own_words(transcript.text,
-                                      during_reply=began < self._reply_heard_until):
-                log.info("event=echo_dropped chars=%d", len(transcript.text))
+            over_reply = began < self._reply_heard_until
+            if not transcript.text:  # a noise Whisper wrote nothing for
+                if over_reply:
+                    await self._go_on()
                 continue
+            if self.echo.is_own_words(transcript.text, during_reply=over_reply):
+                log.info("event=echo_dropped chars=%d", len(transcript.text))
+                await self._go_on()
+                continue
+            if over_reply and is_aside(heard := self._engine.understood(
+                    transcript.text, self._config.pipeline.session_id)):
+                log.info("event=aside_dropped act=%s chars=%d", heard.act, len(transcript.text))
+                await self._go_on()
+                continue
+            self._cut = None  # a new turn: the cut reply stays cut
             record = TurnRecord(transcript.text, transcript.lang, utterance.start_s - late_s,
                                 utterance.end_s - late_s, utterance.cut,
                                 ended_by=utterance.ended_by)
             record.timings_ms["asr"] = transcript.asr_ms
-            self._turn = asyncio.create_task(self._answer(record, heard_at))
-            try:
-                await self._turn
-            except* Exception as errors:  # one bad turn never ends the loop
-                for failure in _leaves(errors):
-                    log.error("event=turn_error error=%s", one_line(failure))
-                    self._on_error(type(failure).__name__, str(failure))
-            finally:
-                self._speaking = False
-                self._on_state("listening")
+            await self._run_turn(self._answer(record, heard_at))
             # Hand the turn's freed heap back to the OS (11 ms): months of turns of every
             # size otherwise leave glibc's arenas fragmented and the RSS creeping up.
             await asyncio.to_thread(release_memory)
@@ -263,6 +303,46 @@ class VoiceLoop:
                 self._on_turn(record)
             except Exception as error:  # a reporting hook (stdout on a full disk) is not a turn
                 log.error("event=turn_report_error error=%s", one_line(error))
+
+    async def _run_turn(self, turn: Coroutine[object, object, object]) -> object:
+        """Run one reply as the current turn (barge-in can stop it); its errors are logged,
+        never raised: one bad turn never ends the loop."""
+        self._turn = asyncio.create_task(turn)
+        try:
+            return await self._turn
+        except* Exception as errors:
+            for failure in _leaves(errors):
+                log.error("event=turn_error error=%s", one_line(failure))
+                self._on_error(type(failure).__name__, str(failure))
+        finally:
+            self._speaking = False
+            self._on_state("listening")
+        return None
+
+    async def _go_on(self) -> None:
+        """Go on with the reply an aside cut, from the start of the sentence it cut (the
+        visitor hears the rest of the answer, as from a person who paused at an "uh huh");
+        the history then keeps every sentence heard."""
+        cut, self._cut = self._cut, None
+        if cut is None:
+            return
+        log.info("event=reply_resumed sentences=%d", len(cut.spoken.unheard))
+        sentences: asyncio.Queue[str | None] = asyncio.Queue()
+        for sentence in (*cut.spoken.unheard, None):
+            sentences.put_nowait(sentence)
+        self._cancel_answer.clear()
+        rest = TurnRecord("", cut.record.lang, 0.0, 0.0, False)
+        spoken = await self._run_turn(self._speak(sentences, rest, time.perf_counter()))
+        if not isinstance(spoken, Spoken):  # the turn failed, logged: the reply stays cut
+            return
+        record = cut.record
+        record.resumed, record.interrupted = True, rest.interrupted
+        record.spoken = " ".join(s for s in (*cut.spoken.heard, rest.spoken) if s)
+        self._engine.sessions.get(self._config.pipeline.session_id).truncate_last(
+            record.spoken)
+        if rest.interrupted and spoken.unheard:
+            self._cut = CutReply(record, Spoken([*cut.spoken.heard, *spoken.heard],
+                                                spoken.unheard))
 
     def _transcribe(self, utterance: Utterance) -> Transcript:
         self._on_state("thinking")
@@ -328,7 +408,7 @@ class VoiceLoop:
         try:
             async with asyncio.TaskGroup() as group:
                 reply_task = group.create_task(generate())
-                group.create_task(self._speak(sentences, record, heard_at))
+                speak_task = group.create_task(self._speak(sentences, record, heard_at))
         except asyncio.CancelledError:
             # Shutdown: stop the model after its current token. Cancelling the task does not
             # stop the worker thread, and the process waited for it (SIGTERM took 7.3 s,
@@ -342,18 +422,23 @@ class VoiceLoop:
         record.timings_ms["turn"] = (time.perf_counter() - heard_at) * 1000
         if record.interrupted:
             self._engine.sessions.get(session).truncate_last(record.spoken)
+            spoken = speak_task.result()
+            self._cut = CutReply(record, spoken) if spoken.unheard else None
 
     async def _speak(self, sentences: asyncio.Queue[str | None], record: TurnRecord,
-                     heard_at: float) -> None:
-        """Synthesise the next sentence while the current one plays."""
+                     heard_at: float) -> Spoken:
+        """Synthesise the next sentence while the current one plays; what was heard."""
         audio: asyncio.Queue[SpeechAudio | None] = asyncio.Queue(
             maxsize=2 if self._streaming else 0)
         all_synthesised = asyncio.Event()
+        unsynthesised: list[str] = []  # checked sentences skipped after barge-in
+        result = Spoken()
 
         async def synthesise() -> None:
             try:
                 while (sentence := await sentences.get()) is not None:
                     if self._cancel_answer.is_set():
+                        unsynthesised.append(sentence)
                         continue
                     started = time.perf_counter()
                     speech = await asyncio.to_thread(self._synthesise, sentence)
@@ -370,6 +455,7 @@ class VoiceLoop:
                 await all_synthesised.wait()
             while (speech := await audio.get()) is not None:
                 if self._cancel_answer.is_set():
+                    result.unheard.append(speech.text)
                     continue
                 record.timings_ms.setdefault("ttfa", (time.perf_counter() - heard_at) * 1000)
                 self.echo.played(resample(speech.samples, speech.rate_hz, ASR_RATE_HZ),
@@ -393,13 +479,17 @@ class VoiceLoop:
                     self.echo.stopped(self._mic_samples)
                     record.interrupted = True
                     spoken.append(_heard_part(speech.text, played_s, speech.duration_s))
+                    result.unheard.append(speech.text)
                     continue
                 spoken.append(speech.text)
+                result.heard.append(speech.text)
             record.spoken = " ".join(s for s in spoken if s)
 
         async with asyncio.TaskGroup() as group:
             group.create_task(synthesise())
             group.create_task(play())
+        result.unheard.extend(unsynthesised)
+        return result
 
 
 def _leaves(group: BaseExceptionGroup) -> list[BaseException]:

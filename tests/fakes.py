@@ -10,6 +10,7 @@ from typing import Any
 
 import numpy as np
 
+from kiosk.campus.query import Act, Query
 from kiosk.config import Config
 from kiosk.dialog.engine import Reply
 from kiosk.errors import AudioError
@@ -77,6 +78,9 @@ class FakeEngine:
         self.started = threading.Event()
         self.saw_cancel: bool | None = None
         self.sessions = _Sessions()
+
+    def understood(self, text: str, session: str) -> Query:
+        return Query(text, "en", "en", Act.QUESTION)  # a question: never an aside
 
     def answer(self, text: str, session: str, on_sentence: Callable[[str], None] | None = None,
                cancel: threading.Event | None = None, *_args: Any, **_kwargs: Any) -> Reply:

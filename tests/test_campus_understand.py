@@ -67,6 +67,33 @@ def test_conversation_is_not_a_place_question(kb: KnowledgeBase, text: str, act:
     assert query.act is act and not query.asks
 
 
+@pytest.mark.parametrize(("text", "act"), [
+    ("Stop.", Act.STOP), ("wait, wait", Act.STOP), ("Never mind", Act.STOP),
+    ("잠깐만요", Act.STOP), ("그만해요", Act.STOP), ("됐어요", Act.STOP),
+    ("Okay.", Act.ACKNOWLEDGE), ("uh huh", Act.ACKNOWLEDGE), ("I see, got it", Act.ACKNOWLEDGE),
+    ("네, 네", Act.ACKNOWLEDGE), ("아 알겠어요", Act.ACKNOWLEDGE), ("음", Act.ACKNOWLEDGE),
+    # an act in a bigger sentence is not this one
+    ("ok thanks", Act.THANKS), ("됐어요 감사합니다", Act.THANKS), ("ok bye", Act.GOODBYE),
+])
+def test_stop_and_a_nod_are_acts_of_their_own(kb: KnowledgeBase, text: str, act: Act) -> None:
+    """The whole utterance is "stop" or a nod; inside a question they are nothing."""
+    query = understand(text, kb)
+    assert query.act is act and not query.asks
+
+
+def test_stop_or_ok_inside_a_question_leaves_it_a_question(kb: KnowledgeBase) -> None:
+    assert asks(understand("ok how far is the library", kb)) == [("walk_time", ("501",))]
+    assert asks(understand("잠깐, 도서관 어디예요?", kb)) == [("location", ("501",))]
+    assert understand("stop, where is the museum?", kb).act is Act.QUESTION
+
+
+def test_a_nod_asked_back_is_pardon(kb: KnowledgeBase) -> None:
+    """"네?" with its rising "?" is "pardon?": the last answer again."""
+    last = understand("박물관 어디예요?", kb)
+    assert understand("네?", kb, ("109",), last).act is Act.REPEAT
+    assert understand("네.", kb, ("109",), last).act is Act.ACKNOWLEDGE
+
+
 def test_repeat_slower_and_other_language_need_a_past_question(kb: KnowledgeBase) -> None:
     last = understand("Where is the museum?", kb)
     assert understand("Sorry, can you say that again?", kb, ("109",), last).act is Act.REPEAT

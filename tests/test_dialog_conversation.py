@@ -154,17 +154,32 @@ def test_conversation_acts_get_their_own_answer(engine: DialogEngine) -> None:
     assert languages.answer.startswith("Yes, I speak English and Korean")
 
 
+def test_stop_says_nothing_and_a_nod_is_not_a_new_question(engine: DialogEngine) -> None:
+    """"Stop" gets silence; "ok" / "네" a short prompt, not "I only know campus places"; "say
+    that again" after either still repeats the last real answer."""
+    first = engine.answer("Where is the museum?", "nod")
+    nod = engine.answer("Okay.", "nod")
+    assert nod.act == "acknowledge" and nod.answer.startswith("Sure") and not nod.places
+    stop = engine.answer("stop", "nod")
+    assert stop.act == "stop" and stop.answer == ""
+    assert engine.answer("Sorry, can you say that again?", "nod").answer == first.answer
+    korean = engine.answer("네, 알겠어요", "nod-ko")
+    assert korean.act == "acknowledge" and korean.lang == "ko" and "궁금한" in korean.answer
+    assert engine.answer("그만", "nod-ko").answer == ""
+
+
 @pytest.mark.parametrize(("name", "correct", "hallucinated"), [
     ("understanding_questions.jsonl", 94.0, 1.5),    # 95.8 / 1.0 on 2026-12-01
     ("understanding_questions_2.jsonl", 92.5, 2.0),  # 94.1 / 1.6
     ("understanding_questions_3.jsonl", 93.0, 2.0),  # 94.7 / 1.4
     ("understanding_questions_4.jsonl", 92.5, 2.0),  # 86.2 / 3.3 blind; 94.0 / 1.2 tuned once
-    ("understanding_questions_5.jsonl", 86.5, 5.5),  # 84.6 / 5.3 blind; 88.1 / 4.7, not tuned on
+    ("understanding_questions_5.jsonl", 90.0, 3.5),  # 84.6 / 5.3 blind; 91.4 / 2.9 tuned once
+    ("understanding_questions_6.jsonl", 86.5, 4.5),  # 86.7 / 4.8 blind; 87.9 / 3.8, not tuned on
 ])
 def test_the_blind_understanding_sets_stay_above_their_floors(
         engine: DialogEngine, name: str, correct: float, hallucinated: float) -> None:
-    """Sets 1-4 were each measured before their misses were read, then used once to fix the
-    rules; set 5 is measured and not tuned on yet (docs/answer-quality.md). All five are
+    """Sets 1-5 were each measured before their misses were read, then used once to fix the
+    rules; set 6 is measured and not tuned on yet (docs/answer-quality.md). All six are
     regression floors here, not blind figures."""
     summary, _ = evaluate(engine, DEFAULT_SET.with_name(name))
     assert summary["correct_pct"] >= correct

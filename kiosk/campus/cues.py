@@ -80,6 +80,26 @@ ACTS_KO: tuple[tuple[Act, tuple[str, ...]], ...] = (
     (Act.GREETING, _ko("안녕하세요 안녕 반가워 반갑 하이 헬로")),
 )
 
+# Acts a whole utterance must consist of: "stop" and "ok" inside a question are not acts
+# ("ok how far is that" asks; "아니 잠깐 신소재공학관 옆이요" corrects). Checked last, after
+# thanks and goodbye ("ok thanks bye" says goodbye). Why they matter: over a reply a visitor
+# nods ("네, 네", "uh huh") or the room makes a noise that the recogniser writes as a word; the
+# kiosk then goes on with its answer instead of treating it as a new question.
+STOP_EN = _en(r"^(please |ok |okay |hey )?(stop|stop it|stop talking|stop please|enough|"
+              r"that s enough|cancel|never ?mind|shut up|be quiet|quiet|hush|silence|"
+              r"wait|wait wait|hold on|one (sec|second|moment)|just a (sec|second|moment)|"
+              r"(wait|hold on) (a )?(sec|second|moment|minute)( please)?)( please)?$")
+STOP_KO = re.compile(r"^(아니|아|저|잠깐|잠깐만|잠깐만요|잠시만|잠시만요|그만|그만해|그만해요|"
+                     r"그만하세요|그만해주세요|멈춰|멈춰요|멈춰주세요|스톱|스탑|조용히|조용|"
+                     r"조용히해|조용히해주세요|됐어|됐어요|됐습니다|취소|취소해|괜찮아요)+$")
+ACKNOWLEDGE_EN = _en(r"^((ok|okay|o k|alright|all right|right|i see|got it|gotcha|sure|yes|"
+                     r"yeah|yep|yup|uh huh|mm hmm|mhm|hmm|hm|um|uh|ah|oh|cool|great|nice|"
+                     r"good|perfect|understood|makes sense|fine|i understand)\s*)+$")
+ACKNOWLEDGE_KO = re.compile(r"^(네|예|응|어|음|아|오|넵|네네|예예|아하|아아|오케이|좋아요|좋아|"
+                            r"알겠어요|알겠습니다|알겠어|알았어요|알았어|알았습니다|그렇군요|"
+                            r"그렇구나|그래요|그래|그렇죠|맞아요|그렇네요|이해했어요|"
+                            r"이해했습니다)+$")
+
 # "in Korean please", "영어로 말해 주세요": the language the visitor wants the answer in.
 TO_KOREAN_EN = _en(r"\b(in|into) korean\b", r"\bkorean (please|pls)\b",
                    r"\b(say it|answer|tell me|explain) (in )?korean\b",
@@ -139,7 +159,8 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
                      r"\bpresident\b(?!( s| is)? office)(?!ial)")),
     ("hours", _en(r"\b(open|opens|opened|opening|close|closes|closing|closed|hours)\b",
                   r"\buntil when\b", r"\bwhat time\b(?! is it)", r"\bwhen does\b",
-                  r"\bhow late\b", r"\b24 ?hours?\b", r"\bopen on\b")),
+                  r"\bhow late\b", r"\b24 ?hours?\b", r"\bopen on\b",
+                  r"\b(on|at|during) (the )?(weekends?|sundays?|saturdays?|holidays?|night)\b")),
     ("menu", _en(r"\bmenu\b", r"\bwhat s for (lunch|dinner|breakfast)\b",
                  r"\bwhat (food|dishes) (do|does|is|are)\b", r"\btoday s (lunch|special)\b")),
     ("timetable", _en(r"\bshuttle\b", r"\bbus(es)?\b", r"\btimetable\b", r"\bschedule\b",
@@ -151,7 +172,9 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
                   r"\bceremony\b", r"\bexhibition (schedule|dates?)\b", r"\bwhat s on\b",
                   r"\bwhat is on\b", r"\b(game|match|matches|games) (today|tonight|on)\b",
                   r"\bconcerts? (today|tonight|on|schedule)\b",
-                  r"\bnext (concert|show|game|match|event|performance|recital)\b")),
+                  r"\bnext (concert|show|game|match|event|performance|recital)\b",
+                  r"\b(exhibitions?|exhibits?|shows?|performances?) (now|today|this week|on)\b",
+                  r"\bwhat (exhibition|exhibit|show|performance)s?\b")),
     ("news", _en(r"\bexchange rate\b", r"\b(dollar|dollars|euro|yen) to\b", r"\bwho won\b",
                  r"\bscores?\b", r"\bnews\b", r"\bstocks?\b",
                  r"\bbitcoin\b")),
@@ -166,10 +189,14 @@ ATTRIBUTES_EN: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("price", _en(r"\bhow much\b(?!.*\b(time|minutes?|far|long|walk)\b)",
                   r"\b(price|prices|cost|costs|fee|fees|tuition|admission|ticket)\b",
                   r"\bper night\b", r"\b(is|are) (it|they|the \w+|that) free\b",
-                  r"\bfor free\b", r"\bfree (entry|admission|of charge|to enter)\b")),
+                  r"\bfor free\b", r"\bfree (entry|admission|of charge|to enter)\b",
+                  r"\b(cheap|expensive|affordable|pricey)\b")),
     ("rules", _en(r"\bcurfew\b", r"\b(am i|are we|are visitors|is it) (allowed|permitted)\b",
                   r"\bcan (i|we) (smoke|run|jog|eat|drink|bring|take (photos|pictures)|"
-                  r"stay overnight|sleep)\b", r"\bdress code\b")),
+                  r"stay overnight|sleep)\b", r"\bdress code\b",
+                  r"\bcan (visitors|outsiders|the public|anyone|tourists|non students|guests) "
+                  r"(go|get|come|walk) (in|into|inside)\b", r"\bwalk ins?\b",
+                  r"\bwithout (an appointment|a student id|an id)\b")),
     ("parking", _en(r"\bparking\b", r"\bpark (my|the|a|our) car\b",
                     r"\bwhere (can|do|should|could) (i|we) park\b", r"\bcar\b")),
     ("weather", _en(r"\bweather\b", r"\brain(ing|y)?\b", r"\bsnow(ing)?\b",
@@ -187,7 +214,8 @@ ATTRIBUTES_KO: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("news", _ko("비트코인 주식 뉴스 누가이겼 스코어")),
     ("hours", _ko("면회 상담시간 시간언제 시간이언제 시간도알 시간알아 "
                   "진료시간 시간이어떻게 몇시에 몇시까지 몇시부터 영업 운영시간 이용시간 개방시간 "
-                  "여는시간 닫는시간 "
+                  "여는시간 닫는시간 주말에도 주말에 일요일에 토요일에 공휴일 휴일에 밤에도 "
+                  "진료해 진료하 진료돼 "
                   "문열 문닫 열어요 열어 여나요 여는 닫아요 닫나요 닫아 닫는 언제까지 언제열 "
                   "언제문 몇시 24시간 오픈 마감")),
     ("menu", _ko("메뉴 식단 오늘뭐나와 뭐나와요 뭐나오 학식뭐")),
@@ -195,15 +223,17 @@ ATTRIBUTES_KO: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("phone", _ko("전화 연락처 이메일 번호좀알려주세요연락")),
     ("wifi", _ko("와이파이 wifi 비밀번호 비번 인터넷")),
     ("event", _ko("축제 행사 공연언제 공연일정 오늘공연 졸업식 입학식 설명회 경기언제 경기있 "
-                  "경기해 언제해 무슨공연 공연해 공연스케줄 스케줄 일정")),
+                  "경기해 언제해 무슨공연 공연해 공연스케줄 스케줄 일정 무슨전시 전시해 전시하 "
+                  "전시중 전시일정")),
     ("booking", _ko("예약 빌리 대여 대관")),
     ("person", _ko("교수님 교수 연구실어디 조교 님계세요 님계신 님계셔 님지금 님있 학장 총장님 "
                    "성함 누가설계 설계했 누가지었")),
     ("price", _ko("가격 얼마예요 얼마에요 얼마야 요금 비용 등록금 입장료 무료 유료 하룻밤 1박 "
-                  "숙박비 얼마나해")),
+                  "숙박비 얼마나해 싸요 싼가 싸나 비싸 저렴")),
     # "들어가서 뛰어도 돼요?": a verb's 아/어도 (permission), not "영어도 돼요?" (capabilities)
     ("rules", _ko("통금 통행금지 외박 출입시간 금연 반입 들어가도 뛰어도 먹어도 마셔도 피워도 "
-                  "찍어도 가져가도 사용해도 들어와도 놀아도 앉아도 데려가도 구경해도")),
+                  "찍어도 가져가도 사용해도 들어와도 놀아도 앉아도 데려가도 구경해도 외부인 "
+                  "출입돼 출입되 출입가능 출입할수 들어갈수있 들어가도돼 일반인")),
     ("parking", _ko("주차")),
     ("weather", _ko("날씨 비와 비가와 비올 눈와 눈이와 기온 미세먼지")),
     ("capacity", _ko("몇석 좌석 붐비 사람많 대기 기다려 기다리")),
@@ -251,7 +281,7 @@ BASEMENT_EN = _en(r"\bbasements?\b", r"\bunderground\b", r"\bbelow ground\b")
 BASEMENT_KO = _ko("지하")
 NEIGHBOUR_EN = _en(r"\bnext to\b", r"\bbeside\b", r"\bnear\b", r"\bby the\b",
                    r"\bclose to\b", r"\bneighbou?r")
-NEIGHBOUR_KO = _ko("옆 근처 가까이 붙어")
+NEIGHBOUR_KO = _ko("옆 근처 가까이 붙어 랑가까 이랑가까 하고가까 와가까 과가까 에서가까 랑가깝 이랑가깝 하고가깝")
 # Opposite descriptions: a claim of one where the KB says the other is a "no".
 OPPOSITES = (
     (("women", "woman", "female", "girls", "여자", "여학생", "여성"),

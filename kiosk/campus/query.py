@@ -28,6 +28,8 @@ class Act(StrEnum):
     SLOWER = "slower"
     SWITCH_LANGUAGE = "switch_language"
     OFF_TOPIC = "off_topic"
+    STOP = "stop"                # "stop", "그만": the kiosk falls silent
+    ACKNOWLEDGE = "acknowledge"  # "ok", "네", "I see": a listener's nod, not a question
     INJECTION = "injection"
     NOTHING = "nothing"          # empty text: nothing to answer but the help line
 

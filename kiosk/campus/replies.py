@@ -248,7 +248,7 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
         words = [fold(w) for w in value.split()]
         if _opposite(words, known):
             return "no", Intent.CATEGORY
-        found = all(re.search(rf"(?<![a-z]){re.escape(w.rstrip('s'))}", known) for w in words)
+        found = all(_said_in(w, known) for w in words)
         if not found and _another_category(words, place, kb):
             return "no", Intent.CATEGORY  # "행원파크가 기숙사예요?": others' kind
         return ("yes" if found else "unknown"), Intent.CATEGORY
@@ -256,6 +256,19 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
 
 
 _NOT_NEIGHBOURS_MIN = 5
+# How students say what a building has: 학식 is the 학생식당, 사회대 the 사회과학대학
+_CLAIM_WORD_FORMS_KO = {"학식": "식당", "밥": "식당", "매점": "편의점"}
+
+
+def _said_in(word: str, known: str) -> bool:
+    """Whether a claimed word is in the place's facts, as written or in a short form: an
+    English plural, 학식 for 학생식당, "X대" for a college "X…대학" (사회대, 공대)."""
+    if re.search(rf"(?<![a-z]){re.escape(word.rstrip('s'))}", known):
+        return True
+    if word in _CLAIM_WORD_FORMS_KO:
+        return _CLAIM_WORD_FORMS_KO[word] in known
+    return (len(word) >= 2 and word.endswith("대") and not word.isascii()
+            and re.search(rf"{re.escape(word[:-1])}[가-힣]{{0,3}}대학", known) is not None)
 
 
 def _another_category(words: list[str], place: Place, kb: KnowledgeBase) -> bool:
@@ -365,7 +378,8 @@ _LANGUAGES = re.compile(r"speak|english|korean|영어|한국어|한국말")
 
 
 def conversation(act: Act, lang: Lang, text: str = "") -> str:
-    """What the kiosk says to thanks, goodbye, hello, "who are you", "what can you do"."""
+    """What the kiosk says to thanks, goodbye, hello, "who are you", "what can you do", a nod
+    ("ok"); to "stop", nothing."""
     if act is Act.THANKS:
         return ("천만에요! 더 궁금한 건물이 있으면 말씀해 주세요." if lang == "ko"
                 else "You're welcome! Ask me about any other building.")
@@ -388,4 +402,9 @@ def conversation(act: Act, lang: Lang, text: str = "") -> str:
         return head + answers.help_text(lang)
     if act is Act.GREETING:
         return answers.greeting(lang)
+    if act is Act.STOP:
+        return ""  # asked to stop: nothing is said
+    if act is Act.ACKNOWLEDGE:
+        return ("네, 더 궁금한 게 있으면 말씀해 주세요." if lang == "ko"
+                else "Sure. Anything else you'd like to know?")
     return answers.help_text(lang)

@@ -89,9 +89,15 @@ _PRONOUN_EN = re.compile(
     r"\b(it|its|that (one|building|place)|this (building|place|one)|the same (building|place)|"
     r"same building|the building|the place|them|over there|get there|go there|walk there|"
     r"there from here)\b"
+    # "walk to pay them library" is Paiknam Library misheard, a name: not "them" again
+    r"(?! (library|hall|center|centre|gym|museum|tower|plaza|dorm|dormitory|park|gate)\b)"
 )
 _PRONOUN_THERE = re.compile(r"\bthere\b")
 _EXISTENTIAL_THERE = re.compile(r"\b(is|are|was|were) there\b|\bthere (is|are|s)\b")
+# "how long does it take to walk to X": the time's "it", no place; with no X the question
+# is elliptical and takes the conversation's place that way
+_TIME_IT = re.compile(r"\b(does|did|will|would|should|could|can|is|it s) it (take|takes)\b|"
+                      r"\bit (takes|took|will take)\b")
 
 
 def detect_language(text: str) -> Lang:
@@ -635,7 +641,7 @@ def has_pronoun(text: str) -> bool:
     compact = norm.replace(" ", "").replace("저기요", "")
     if any(p in compact for p in lx.PRONOUN_KO):
         return True
-    if _PRONOUN_EN.search(norm):
+    if _PRONOUN_EN.search(_TIME_IT.sub(" take ", norm)):
         return True
     return bool(_PRONOUN_THERE.search(_EXISTENTIAL_THERE.sub(" ", norm)))
 

@@ -86,7 +86,7 @@ def understand(text: str, kb: KnowledgeBase, history_places: Sequence[str] = (),
         return Query(text, lang, reply, act, tuple(asks), asked)
 
     asks = _asks(text, kb, history_places, last)
-    act = _act(norm, compact)
+    act = _act(norm, compact, questioning=text.rstrip().endswith("?"))
     if last is not None and (not _asks_anything_new(asks, last) or (
             (target or act in (Act.REPEAT, Act.SLOWER)) and not retrieval.mentions(text, kb))):
         if act is Act.SLOWER or (act is Act.REPEAT and not target):
@@ -142,14 +142,21 @@ def _language_asked(norm: str, compact: str) -> Lang | None:
     return None
 
 
-def _act(norm: str, compact: str) -> Act | None:
+def _act(norm: str, compact: str, questioning: bool = False) -> Act | None:
     """The first conversational act the utterance shows, in priority order ("고마워요
-    수고하세요" thanks; "ok thanks bye" says goodbye)."""
+    수고하세요" thanks; "ok thanks bye" says goodbye). A nod asked as a question ("네?",
+    "응?", written with its rising "?") is "pardon?"."""
     if "수고" in compact and any(w in compact for w in ("고마워", "고맙", "감사")):
         return Act.THANKS
     for (act, pattern), (_, words) in zip(cues.ACTS_EN, cues.ACTS_KO, strict=True):
         if pattern.search(norm) or any(w in compact for w in words):
             return act
+    if cues.STOP_EN.search(norm) or cues.STOP_KO.match(compact):
+        return Act.STOP
+    if cues.ACKNOWLEDGE_KO.match(compact):
+        return Act.REPEAT if questioning else Act.ACKNOWLEDGE
+    if cues.ACKNOWLEDGE_EN.search(norm):
+        return Act.ACKNOWLEDGE
     return None
 
 
@@ -212,6 +219,11 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
         if unknown is not None:
             places = ()
         check = _neighbour_check(clause, part.named, previous_places or tuple(history[:1]))
+        if check is None and not part.named and previous_places:
+            # "사범대학 본관 어디예요? 별관은 그 옆이에요?": the annex, next to the main one?
+            relative = _contextual(clause, kb, previous_places[0])
+            if relative is not None:
+                check = _neighbour_check(clause, (relative,), previous_places)
         if check is not None:
             asks.append(check)
             previous_places, previous_kinds = check.places, (Kind.NEIGHBOURS,)
@@ -222,7 +234,12 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
             if claim is not None:
                 asks.append(Ask(Kind.CHECK, previous_places[:1], claim=claim))
                 continue
-        asks_yes_no = checking or _claims_a_number_ko(clause) or _asks_if_there_is(clause, kinds)
+        # each clause of several is a question or a claim of its own
+        several = sum(any(w != _SEP for w in c.words) for c in clauses) > 1
+        asks_yes_no = ((checking and not (several and _asks_its_own(clause)))
+                       or (several and Kind.WALK_TIME not in kinds  # "is it far?": minutes
+                           and (_checking(clause) or _polar_ko(clause)))
+                       or _claims_a_number_ko(clause) or _asks_if_there_is(clause, kinds))
         claim = _claim(clause, part.named, kb, unknown) if asks_yes_no else None
         if unknown is not None:
             asks.append(Ask(Kind.CHECK, claim=claim, said=unknown) if claim is not None
@@ -439,7 +456,11 @@ def _inherited_places(clause: str, kb: KnowledgeBase, history: Sequence[str],
             return (context,)
     asked = bool(kinds or attribute or checking)
     if attribute:  # "when is the festival": no place is asked about unless named or "there"
-        return (history[0],) if history and retrieval.has_pronoun(clause) else ()
+        if history and retrieval.has_pronoun(clause):
+            return (history[0],)
+        # "how expensive is the food court?": the one place that has it
+        having = retrieval.find_places(clause, kb)
+        return (having[0],) if len(having) == 1 else ()
     codes = retrieval.find_places(clause, kb, history if asked else ())
     if not codes and asked and history and _is_follow_up(clause):
         codes = [history[0]]
@@ -463,7 +484,25 @@ def _is_follow_up(clause: str) -> bool:
         return True
     unknown = [w for w in norm.split() if w.isascii() and w not in retrieval.lx.EN_FILLER
                and w not in _QUESTION_WORDS_EN]
+    # "스타벅스까지 몇 분이에요?" names a place of its own, one the KB lacks: not "there" again
+    # ("짐 들고 가면 얼마나 걸려요?", "두 번째 거 몇 층?" name none)
+    unknown += [w for w in norm.split() if not w.isascii() and _ko_name_like(w)]
     return not unknown
+
+
+# "몇번 건물 이에요": the copula written as a word of its own
+_KO_COPULA = re.compile(r"^(이에|이예|이야|이었|였|인가|인데|인지|입니|이죠|이지|이네|이라)")
+
+
+def _ko_name_like(word: str) -> bool:
+    """A word of two syllables or more with a particle on it ("스타벅스까지", "수영장은") that
+    is no question word: how a name is said in a Korean question."""
+    stem = retrieval.strip_particle(word)
+    if stem == word or len(stem) < 2 or _KO_COPULA.match(word):
+        return False
+    return not (word in retrieval.lx.KO_FILLER or stem in retrieval.lx.KO_FILLER
+                or any(word.startswith(s) for s in retrieval.lx.KO_STEMS)
+                or any(stem.startswith(f) for f in retrieval.lx.KO_FEATURE))
 
 
 _QUESTION_WORDS_EN = frozenset("foot feet away stairs elevator does it s is".split())
@@ -827,6 +866,28 @@ def _ko_number_words(clause: str) -> str:
                   lambda m: value(m) if (m[1] or m[2]) else m[0], clause)
 
 
+_POLAR_END_KO = re.compile(r"(이에요|예요|에요|인가요|인가|이야|있어요|있나요|있나|있어|있죠|"
+                           r"가까워요|가까워|가깝나요|가깝죠|가깝지|붙어있어요|붙어있나요|이죠|죠)$")
+
+
+def _polar_ko(clause: str) -> bool:
+    """A Korean yes/no question without a question word ("경영관 옆이에요?", "IT/BT관이랑
+    가까워요?", "편의점도 있나?"): said after another question about a place, a claim about it."""
+    compact = clause.replace(" ", "").replace(_SEP, "")
+    return (bool(re.search(r"[가-힣]", compact)) and bool(_POLAR_END_KO.search(compact))
+            and not any(w in compact for w in (*cues.WH_KO, *_REQUEST_KO)))
+
+
+def _asks_its_own(clause: str) -> bool:
+    """A clause with its own question word ("건축관 몇 분 걸려요?") beside a claim in another
+    ("그리고 건축학부 거기 맞죠?") asks, whatever the other claims."""
+    if _WH_EN.search(clause) and not _TAG_EN.search(clause):
+        return True
+    compact = clause.replace(" ", "")
+    return not clause.isascii() and any(w in compact for w in cues.WH_KO) and not (
+        cues.CHECK_KO_END.search(compact))
+
+
 def _checking(text: str) -> bool:
     """A yes/no question that asserts something ("…죠?", "isn't it", "is X …?")."""
     text = re.sub(rf"(\s*{_SEP})+$", "", text)
@@ -860,7 +921,7 @@ def _neighbour_check(clause: str, named: tuple[str, ...], context: tuple[str, ..
     pair = tuple(dict.fromkeys(named))
     if len(pair) == 1 and context and context[0] != pair[0]:
         pointed = _ANAPHOR_KO.search(compact) if korean else _ANAPHOR_EN.search(clause)
-        if not (pointed or (korean and _checking(clause))):
+        if not (pointed or (korean and (_checking(clause) or _polar_ko(clause)))):
             return None
         pair = (context[0], pair[0])
     if len(pair) != 2:
@@ -948,7 +1009,7 @@ def _declarative_question(text: str) -> bool:
     norm = retrieval.normalise(last)
     if re.search(r"[가-힣]", last):
         compact = norm.replace(" ", "")
-        return bool(re.search(r"[가-힣](이|가|은|는)\s+\S+(이에요|예요|인가요|이야|입니까)$", norm)
+        return bool(re.search(r"[가-힣](이|가|은|는|도)\s+\S+(이에요|예요|인가요|이야|입니까)$", norm)
                     ) and not any(w in compact for w in cues.WH_KO)
     return last.endswith("?") and not _WH_EN.search(norm) and bool(
         re.search(r"\b(is|has|have|are)\b", norm)) and not re.match(
@@ -1010,6 +1071,9 @@ def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
         return Claim("minutes", bound + count[1] if count else "", negated)
     if codes:
         return Claim("code", codes[0], negated)
+    feature = next((f for f in place.features_ko if f.replace(" ", "") in compact), "")
+    if feature and len(places) >= 2:  # "7생활관도 행복기숙사예요?": another's name it has too
+        return Claim("words", feature, negated)
     if len(places) >= 2 and place.code != places[1]:
         return Claim("code", places[1], negated)
     # nothing beyond the place's own names ("is residence hall 6 the happy dormitory?")
@@ -1065,6 +1129,13 @@ def _claim_words(clause: str, place: Place) -> list[str]:
                 continue
             stem = _CLAIM_ENDING_KO.sub("", stem)
             if stem and stem not in retrieval.lx.KO_FILLER and len(stem) >= 2 and not (
-                    stem.startswith(("맞", "아니", "아닌"))):
+                    stem.startswith(_CLAIM_NOT_CONTENT_KO)):
                 out.append(stem)
     return out
+
+
+# Words of a Korean claim that are not what is claimed: agreement, "there", being and
+# hearsay ("건축학부 거기 맞죠?", "국제병원 있다고 들었는데 맞아요?")
+_CLAIM_NOT_CONTENT_KO = ("맞", "아니", "아닌", "거기", "여기", "저기", "그거", "이거", "그곳",
+                         "이곳", "혹시", "있", "없", "들었", "들은", "들어", "그렇", "정말",
+                         "진짜", "그런", "한양대")  # every place is Hanyang's

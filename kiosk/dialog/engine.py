@@ -133,6 +133,14 @@ class DialogEngine:
                  f" text={text!r}" if self._config.dialog.log_transcripts else "")
         return reply
 
+    def understood(self, text: str, session_id: str = "default") -> Query:
+        """What `text` would be taken to mean in this conversation, without answering it or
+        touching the history: the voice loop asks it of what it heard over its own reply (a
+        nod or a noise lets the reply go on; a question is answered)."""
+        text = " ".join(text.split())[: self._config.dialog.max_input_chars]
+        session = self.sessions.get(session_id)
+        return understand(text, self.kb, session.recent_places(), session.last_question())
+
     def _decide(self, query: Query, session: Session, on_sentence: SentenceSink | None,
                 cancel: threading.Event | None, yield_to: threading.Event | None,
                 english: _Once) -> Reply:

@@ -55,9 +55,10 @@ class Session:
         return None
 
     def last_answer(self) -> Turn | None:
-        """The latest turn that gave an answer worth repeating."""
+        """The latest turn that gave an answer worth repeating (not "stop", "ok" or a repeat)."""
         for turn in reversed(self.turns):
-            if turn.query is None or turn.query.act not in (Act.REPEAT, Act.SLOWER):
+            if turn.query is None or turn.query.act not in (Act.REPEAT, Act.SLOWER, Act.STOP,
+                                                            Act.ACKNOWLEDGE):
                 return turn
         return None
 

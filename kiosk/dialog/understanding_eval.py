@@ -37,7 +37,7 @@ from kiosk.errors import KioskError
 DEFAULT_SET = Path(__file__).resolve().parent / "data" / "understanding_questions.jsonl"
 
 Act = Literal["question", "thanks", "goodbye", "greeting", "who_are_you", "capabilities",
-              "repeat", "slower", "switch_language", "off_topic"]
+              "repeat", "slower", "switch_language", "off_topic", "stop", "acknowledge"]
 AskKind = Literal["location", "code", "walk_time", "floors", "facilities", "category",
                   "neighbours", "direction", "route", "compare", "check",
                   "unknown_attribute", "unknown_place"]
