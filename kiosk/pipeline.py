@@ -26,8 +26,8 @@ import numpy as np
 
 from kiosk.audio.canceller import Canceller, voice_loop_canceller
 from kiosk.audio.wavio import resample
-from kiosk.campus.query import Act, Query
 from kiosk.campus import retrieval
+from kiosk.campus.query import Act, Query
 from kiosk.campus.retrieval import detect_language
 from kiosk.config import Config
 from kiosk.dialog.engine import DialogEngine, Reply

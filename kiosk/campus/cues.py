@@ -130,7 +130,7 @@ DIRECTION_EN = _en(r"\bwhich (side|way|direction)\b", r"\bwhat (side|direction)\
                    r"\b(to the )?(left|right) of\b", r"\bdirection\b")
 DIRECTION_KO = _ko("어느쪽 어느방향 어떤방향 어떤쪽 방향 어디쪽 어디에있 어디야 어디예요 "
                    "어디에요 어딨 어디있 왼쪽이에요 오른쪽이에요 왼쪽이야 오른쪽이야 "
-                   "왼쪽인가 오른쪽인가 어디")
+                   "왼쪽인가 오른쪽인가 어디 쪽이죠 쪽이지 쪽맞 쪽이에요 쪽인가요")
 ROUTE_EN = _en(r"\bhow (do|can|would|should) (i|we|you) (get|go|walk|reach|find)\b",
                r"\bhow to (get|go|walk|reach)\b", r"\bway to\b", r"\bdirections?\b",
                r"\bget (to|there)\b", r"\bwalk to\b", r"\bgo to\b", r"\bto get to\b",
@@ -233,7 +233,8 @@ ATTRIBUTES_KO: tuple[tuple[str, tuple[str, ...]], ...] = (
     # "들어가서 뛰어도 돼요?": a verb's 아/어도 (permission), not "영어도 돼요?" (capabilities)
     ("rules", _ko("통금 통행금지 외박 출입시간 금연 반입 들어가도 뛰어도 먹어도 마셔도 피워도 "
                   "찍어도 가져가도 사용해도 들어와도 놀아도 앉아도 데려가도 구경해도 외부인 "
-                  "출입돼 출입되 출입가능 출입할수 들어갈수있 들어가도돼 일반인")),
+                  "출입돼 출입되 출입가능 출입할수 들어갈수있 들어가도돼 일반인 써도 이용해도 "
+                  "이용가능")),
     ("parking", _ko("주차")),
     ("weather", _ko("날씨 비와 비가와 비올 눈와 눈이와 기온 미세먼지")),
     ("capacity", _ko("몇석 좌석 붐비 사람많 대기 기다려 기다리")),
@@ -281,7 +282,8 @@ BASEMENT_EN = _en(r"\bbasements?\b", r"\bunderground\b", r"\bbelow ground\b")
 BASEMENT_KO = _ko("지하")
 NEIGHBOUR_EN = _en(r"\bnext to\b", r"\bbeside\b", r"\bnear\b", r"\bby the\b",
                    r"\bclose to\b", r"\bneighbou?r")
-NEIGHBOUR_KO = _ko("옆 근처 가까이 붙어 랑가까 이랑가까 하고가까 와가까 과가까 에서가까 랑가깝 이랑가깝 하고가깝")
+NEIGHBOUR_KO = _ko("옆 근처 가까이 붙어 랑가까 이랑가까 하고가까 와가까 과가까 에서가까 "
+                   "랑가깝 이랑가깝 하고가깝")
 # Opposite descriptions: a claim of one where the KB says the other is a "no".
 OPPOSITES = (
     (("women", "woman", "female", "girls", "여자", "여학생", "여성"),

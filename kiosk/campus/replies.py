@@ -240,7 +240,12 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
         recorded = _seen_from(other, place.code) if other is not None else None
         if recorded is None:
             return "unknown", Intent.NEIGHBOURS
-        return ("yes" if word in recorded.lower() else "no"), Intent.NEIGHBOURS
+        if word in recorded.lower():
+            return "yes", Intent.NEIGHBOURS
+        # "옆", "nearby": the KB does not say which side, so no side is ruled out
+        vague = not any(w in recorded.lower() for w in (*cues.DIRECTION_WORDS_EN,
+                                                         *cues.DIRECTION_WORDS_KO))
+        return ("unknown" if vague else "no"), Intent.NEIGHBOURS
     if about == "words":
         known = fold(" ".join([place.name_ko, place.name_en, *place.aliases_ko,
                                 *place.aliases_en, place.category_ko, place.category_en,

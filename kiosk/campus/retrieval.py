@@ -20,6 +20,7 @@ from typing import Literal
 from kiosk.campus import lexicon as lx
 from kiosk.campus.facilities import places_with_facility
 from kiosk.campus.knowledge import KnowledgeBase
+from kiosk.campus.romanize import romanize
 from kiosk.campus.spoken_numbers import spoken_numbers_to_digits
 
 Lang = Literal["ko", "en"]
@@ -271,6 +272,7 @@ class _Index:
     fuzzy_ko: tuple[tuple[str, str], ...]  # (Hangul-only alias, code)
     numbered: tuple[tuple[str, frozenset[str], str], ...]  # (number, other words, code)
     codes: frozenset[str]
+    roman: frozenset[str] = frozenset()  # romanised Hangul aliases (any split into words)
 
 
 @lru_cache(maxsize=8)
@@ -282,6 +284,7 @@ def _index(kb: KnowledgeBase) -> _Index:
     generic: set[str] = set()
     numbered: set[tuple[str, frozenset[str], str]] = set()
     cores: dict[str, set[str]] = {}
+    romans: set[str] = set()
     for place in kb.places:
         for alias in [place.name_ko, place.name_en, *place.aliases_ko, *place.aliases_en]:
             toks = _tokens(spoken_numbers_to_digits(alias))
@@ -292,6 +295,14 @@ def _index(kb: KnowledgeBase) -> _Index:
                 substr.setdefault(compact, place.code)
                 if _is_hangul_word(compact) and len(compact) >= 3:
                     fuzzy_ko.setdefault(compact, place.code)
+                if _is_hangul_word(compact) and len(compact) >= 2:
+                    # the name read off a romanised sign: "Hakgwan", "Dongmun Hoegwan"
+                    roman = romanize(compact)
+                    tokens.setdefault(roman, place.code)
+                    romans.add(roman)
+                    if len(roman) >= 7:  # shorter ones sound like English words: "olche"
+                        fuzzy_en.setdefault(roman, (roman, _phonetic(roman), place.code,
+                                                    (roman,)))
             else:
                 tokens.setdefault(compact, place.code)
                 if all(t in lx.COMMON_EN for t in toks):
@@ -324,6 +335,7 @@ def _index(kb: KnowledgeBase) -> _Index:
         fuzzy_en=tuple(fuzzy_en.values()),
         fuzzy_ko=tuple(fuzzy_ko.items()),
         numbered=tuple(sorted(numbered)),
+        roman=frozenset(romans),
         codes=frozenset(p.code for p in kb.places),
     )
 
@@ -561,7 +573,13 @@ def _best_en(words: list[str], idx: _Index) -> tuple[str, str] | None:
     phon = _phonetic(window)
     scores: dict[str, tuple[float, str]] = {}  # code -> its best (score, alias)
     for alias, alias_phon, code, alias_words in idx.fuzzy_en:
-        if abs(len(alias_words) - len(words)) > 1 or not 0.7 <= len(window) / len(alias) <= 1.3:
+        # "gook jay gwan": a romanised name said syllable by syllable (of no English filler:
+        # "english is not" is no 응급센터)
+        split_anyhow = alias in idx.roman and not any(w in lx.EN_FILLER for w in words)
+        if alias in idx.roman and not split_anyhow:
+            continue
+        if not 0.7 <= len(window) / len(alias) <= 1.3 or (
+                not split_anyhow and abs(len(alias_words) - len(words)) > 1):
             continue
         if len(words) == 1 and len(alias_words) > 1:  # "buildings" is not "HIT Building"
             continue
@@ -570,7 +588,8 @@ def _best_en(words: list[str], idx: _Index) -> tuple[str, str] | None:
             continue
         score = max(sm.ratio(), SequenceMatcher(None, phon, alias_phon).ratio(),
                     _skeleton_score(window, alias))
-        if score > scores.get(code, (0.0, ""))[0] and _same_head(words, alias_words):
+        if score > scores.get(code, (0.0, ""))[0] and (split_anyhow
+                                                        or _same_head(words, alias_words)):
             scores[code] = (score, alias)
     ranked = sorted(((score, code, alias) for code, (score, alias) in scores.items()),
                     reverse=True)

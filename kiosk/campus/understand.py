@@ -62,6 +62,13 @@ _TWO_NUMBERS_KO = re.compile(r"제(\d)\s*(,|이랑|하고|랑|와|과|및)\s*제
 # "한양사이버대학교 이관은": hall two said as a word, after a name and a space
 _SPOKEN_HALL_KO = re.compile(r"(?<=[가-힣] )([일이삼사오])관"
                              r"(?=$|[\s?.!,]|[은는을를에도의]|이[에야]?)")
+# "칠 생활관 몇 번이에요": residence hall 7 said as a word ("이 생활관" is "this hall")
+_SPOKEN_DORM_KO = re.compile(r"(?<![가-힣])([일삼사오육칠팔구]|이(?=생활관))\s*(생활관|학생생활관)")
+# "is it too minutes away", "residence hall to": two, as the recogniser spells it
+_TWO_AS_TO_EN = re.compile(r"\b(to|too)\b(?= (minutes?|mins?|floors?|stor(e)?ys?)\b)",
+                           re.IGNORECASE)
+_HALL_TWO_AS_TO_EN = re.compile(r"\b(hall|building)\s+(to|too)\b(?=\s*(where\b|[?.,!]|$))",
+                                re.IGNORECASE)
 _SPOKEN_ORDINAL_KO = re.compile(r"제\s*([일이삼사오육칠팔구])\s+(?=[가-힣])")
 _ORDINAL = re.compile(r"\b(\d)(st|nd|rd|th)?\b|(?<![가-힣])(\d)\s*번째")
 
@@ -173,6 +180,9 @@ def _prepare(text: str) -> str:
     text = spoken_numbers_to_digits(text)
     text = _SPOKEN_ORDINAL_KO.sub(lambda m: f"제{_KO_NUMBER[m[1]]}", text)
     text = _SPOKEN_HALL_KO.sub(lambda m: f"{_KO_NUMBER[m[1]]}관", text)
+    text = _SPOKEN_DORM_KO.sub(lambda m: f"{_KO_NUMBER[m[1]]}{m[2]}", text)
+    text = _TWO_AS_TO_EN.sub("2", text)
+    text = _HALL_TWO_AS_TO_EN.sub(r"\1 2", text)
     text = _TWO_NUMBERS_KO.sub(lambda m: f"제{m[1]}{m[4]} {m[2]} 제{m[3]}{m[4]}", text)
     lowered = retrieval.normalise(text) if _TWO_NUMBERS_EN.search(text.lower()) else text
     text = _TWO_NUMBERS_EN.sub(_each_number, lowered)
@@ -240,6 +250,9 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
                        or (several and Kind.WALK_TIME not in kinds  # "is it far?": minutes
                            and (_checking(clause) or _polar_ko(clause)))
                        or _claims_a_number_ko(clause) or _asks_if_there_is(clause, kinds))
+        # "are there any events at the theater tonight?": what the KB lacks, not a claim (a
+        # thing a building may have, "is there an elevator?", stays a yes/no: unknown)
+        asks_yes_no = asks_yes_no and attribute in ("", *_THINGS_A_PLACE_HAS)
         claim = _claim(clause, part.named, kb, unknown) if asks_yes_no else None
         if unknown is not None:
             asks.append(Ask(Kind.CHECK, claim=claim, said=unknown) if claim is not None
@@ -320,6 +333,7 @@ def _relation_cue(text: str) -> bool:
 # Attributes of no campus place; asked alone they are off-topic.
 _PLACELESS_ATTRIBUTES = frozenset({"weather", "time", "politics", "news"})
 _OFF_TOPIC_ATTRIBUTES = _PLACELESS_ATTRIBUTES | {"price"}
+_THINGS_A_PLACE_HAS = ("accessibility", "parking", "toilet", "wifi")
 
 
 def _negated(m: Mention, words: list[str]) -> bool:
@@ -402,14 +416,25 @@ def _kinds(clause: str) -> tuple[Kind, ...]:
         kinds.remove(Kind.CATEGORY)
     if len(kinds) > 1 and Kind.LOCATION in kinds and Kind.ROUTE in kinds:
         kinds.remove(Kind.ROUTE)
-    if Kind.FEATURES in kinds and _A_SIDE_KO.search(clause.replace(" ", "")):
+    compact = clause.replace(" ", "")
+    if Kind.FEATURES in kinds and _A_SIDE_KO.search(compact):
         # "HIT 오른쪽엔 뭐 있어?": what stands on that side, not what is inside
         kinds[kinds.index(Kind.FEATURES)] = Kind.NEIGHBOURS
+    if Kind.NEIGHBOURS not in kinds and (_A_SIDE_EN.search(clause)
+                                         or _A_SIDE_BUILDING_KO.search(compact)):
+        # "what's to the right of the Main Building?", "본관 왼쪽에 있는 건물 뭐예요?"
+        kinds = [k for k in kinds if k not in (Kind.CATEGORY, Kind.FEATURES, Kind.LOCATION)]
+        kinds.append(Kind.NEIGHBOURS)
     return tuple(dict.fromkeys(kinds))
 
 
 _A_SIDE_KO = re.compile(r"(왼쪽|오른쪽|뒤쪽|앞쪽|위쪽|아래쪽|건너편|맞은편)"
                         r"(에는|엔|에|은|는)?(뭐|무엇|어떤)")
+_A_SIDE_BUILDING_KO = re.compile(r"(왼쪽|오른쪽|뒤|뒤쪽|앞|앞쪽|위쪽|아래쪽|건너편|맞은편)"
+                                 r"(에|에는|엔)?(있는|보이는)(건물|곳|건|거)")
+_A_SIDE_EN = re.compile(r"\b(what|which building|what building)( s| is)? (to the (left|right)|"
+                        r"on the (left|right)|in front|behind|across from|opposite|"
+                        r"above|below|up from|down from)\b")
 
 
 def _next_kinds(clauses: list[_Clause], i: int) -> tuple[Kind, ...]:
@@ -458,8 +483,9 @@ def _inherited_places(clause: str, kb: KnowledgeBase, history: Sequence[str],
     if attribute:  # "when is the festival": no place is asked about unless named or "there"
         if history and retrieval.has_pronoun(clause):
             return (history[0],)
-        # "how expensive is the food court?": the one place that has it
-        having = retrieval.find_places(clause, kb)
+        # "how expensive is the food court?": the one place that has it (a festival is a
+        # date, not a facility: "when is the campus festival?" is about no place)
+        having = retrieval.find_places(clause, kb) if attribute != "event" else []
         return (having[0],) if len(having) == 1 else ()
     codes = retrieval.find_places(clause, kb, history if asked else ())
     if not codes and asked and history and _is_follow_up(clause):
@@ -1002,6 +1028,9 @@ def _checks_it_against(clause: str) -> bool:
                                                        r"opposite|across)\b", clause))
 
 
+_STATED_KO = re.compile(r"[가-힣](이|가|은|는|도)\s+(\S+\s+)?\S+(이에요|예요|인가요|이야|입니까)$")
+
+
 def _declarative_question(text: str) -> bool:
     """A statement said as a question: "The Guest House is building 807?", "행원파크가
     기숙사예요?" (no question word: the visitor offers a fact to be confirmed)."""
@@ -1009,8 +1038,7 @@ def _declarative_question(text: str) -> bool:
     norm = retrieval.normalise(last)
     if re.search(r"[가-힣]", last):
         compact = norm.replace(" ", "")
-        return bool(re.search(r"[가-힣](이|가|은|는|도)\s+\S+(이에요|예요|인가요|이야|입니까)$", norm)
-                    ) and not any(w in compact for w in cues.WH_KO)
+        return bool(_STATED_KO.search(norm)) and not any(w in compact for w in cues.WH_KO)
     return last.endswith("?") and not _WH_EN.search(norm) and bool(
         re.search(r"\b(is|has|have|are)\b", norm)) and not re.match(
         r"(is|are|has|have|does|do|did|can|could|was|were|will|would|should)\b", norm)
@@ -1051,7 +1079,7 @@ def _claim(clause: str, places: tuple[str, ...], kb: KnowledgeBase,
     # "right next to", "right by": right as "just", not a side
     sided = _RIGHT_AS_JUST.sub("", clause)
     direction = [d for d in (*cues.DIRECTION_WORDS_EN, *cues.DIRECTION_WORDS_KO)
-                 if re.search(rf"\b{d}\b" if d.isascii() else rf"{d}(쪽|에|편|\s|$)", sided)]
+                 if re.search(rf"\b{d}\b" if d.isascii() else rf"{d}(쪽|에|편|이|인|\s|$)", sided)]
     if direction and len(places) >= 2 and not codes:
         return Claim("direction", f"{places[1]} {direction[0]}", negated)
     beside = cues.NEIGHBOUR_EN.search(clause) or any(c in compact for c in cues.NEIGHBOUR_KO)
