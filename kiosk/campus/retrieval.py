@@ -236,7 +236,14 @@ def _korean_near(window: str, alias: str) -> bool:
     """Same length, one (two when long) substituted syllables, each phonetically close."""
     diffs = [(a, b) for a, b in zip(window, alias, strict=True) if a != b]
     allowed = 2 if len(alias) >= 6 else 1
-    return 0 < len(diffs) <= allowed and all(_close_syllables(a, b) for a, b in diffs)
+    if not 0 < len(diffs) <= allowed:
+        return False
+    if all(_close_syllables(a, b) for a, b in diffs):
+        return True
+    # A long name with a syllable or two heard far off ("비전테크센터", "한양정합기술용구원"):
+    # near in its letters, and its last two syllables, which tell 본관 from 별관, intact.
+    return (len(alias) >= 6 and window[-2:] == alias[-2:]
+            and SequenceMatcher(None, _jamo_string(window), _jamo_string(alias)).ratio() >= 0.85)
 
 
 def _jamo_string(word: str) -> str:
@@ -387,6 +394,9 @@ def _code_hits(text: str, compact: str, idx: _Index) -> list[_Hit]:
     return hits
 
 
+_GLUED_FILLERS_KO = "음어아"
+
+
 def _exact_hits(toks: list[str], compact: str, idx: _Index) -> list[_Hit]:
     """Names/aliases: Hangul ones as substrings of the space-free text, Latin ones by word.
 
@@ -399,7 +409,10 @@ def _exact_hits(toks: list[str], compact: str, idx: _Index) -> list[_Hit]:
     for alias, code in idx.substr:
         start = compact.find(alias)
         while start != -1:
-            if len(alias) > 3 or not _is_hangul_word(alias) or start in starts:
+            # "음국제관이": a filler glued to the word still lets the name start it
+            glued = (len(alias) == 3 and start - 1 in starts
+                     and compact[start - 1] in _GLUED_FILLERS_KO)  # not 어+학관: 어학관
+            if len(alias) > 3 or not _is_hangul_word(alias) or start in starts or glued:
                 hits.append(_Hit(start, start + len(alias), code, 0))
             start = compact.find(alias, start + 1)
     for i in range(len(toks)):
