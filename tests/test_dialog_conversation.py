@@ -154,6 +154,19 @@ def test_conversation_acts_get_their_own_answer(engine: DialogEngine) -> None:
     assert languages.answer.startswith("Yes, I speak English and Korean")
 
 
+def test_one_of_the_two_just_asked_about(engine: DialogEngine) -> None:
+    """"The closer one", "the second one", "두 번째 거", "더 가까운 곳": one of the places the last
+    question named, by order or by the walk from the gate."""
+    engine.answer("Which is closer, the Museum or International Hall?", "two")
+    assert engine.answer("How many floors does the closer one have?", "two").places == ("109",)
+    engine.answer("Which is closer, the Museum or International Hall?", "two-again")
+    assert engine.answer("And the second one, how many floors?", "two-again").places == ("108",)
+    engine.answer("제1법학관이랑 제2법학관 중에 어디가 더 가까워요?", "two-ko")
+    assert engine.answer("그럼 두 번째 거 몇 층이에요?", "two-ko").places == ("408",)
+    engine.answer("Where is Engineering Building I?", "sibling")  # one place: its sibling
+    assert engine.answer("what about the second one?", "sibling").places == ("211",)
+
+
 def test_stop_says_nothing_and_a_nod_is_not_a_new_question(engine: DialogEngine) -> None:
     """"Stop" gets silence; "ok" / "네" a short prompt, not "I only know campus places"; "say
     that again" after either still repeats the last real answer."""

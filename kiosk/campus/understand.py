@@ -92,7 +92,7 @@ def understand(text: str, kb: KnowledgeBase, history_places: Sequence[str] = (),
     def query(reply: Lang, act: Act, asks: Sequence[Ask] = ()) -> Query:
         return Query(text, lang, reply, act, tuple(asks), asked)
 
-    asks = _asks(text, kb, history_places, last)
+    asks = _asks(_named_references(text, lang, last, kb), kb, history_places, last)
     act = _act(norm, compact, questioning=text.rstrip().endswith("?"))
     if last is not None and (not _asks_anything_new(asks, last) or (
             (target or act in (Act.REPEAT, Act.SLOWER)) and not retrieval.mentions(text, kb))):
@@ -197,6 +197,40 @@ def _each_number(m: re.Match[str]) -> str:
     for joiner, number in re.findall(rf"(,? (?:and |or |& )?)({_NUMBER})\b", m[3]):
         out.append(f"{joiner.strip(' ,') or ','} {name}{_DIGIT_OF.get(number, number)}")
     return " ".join(out)
+
+
+_ONE_OF_THEM_EN = re.compile(r"\bthe (first|second|former|latter|closer|nearer|closest|nearest|"
+                             r"farther|further|farthest|furthest) (one|building|place)\b",
+                             re.IGNORECASE)
+_ONE_OF_THEM_KO = re.compile(r"(첫\s*번째|두\s*번째|앞에\s*말한|뒤에\s*말한|"
+                             r"(?:더\s*)?가까운|(?:더\s*)?먼)\s*(거|것|곳|데|쪽|건물)")
+_FIRST_WORDS = ("first", "former", "첫", "앞에")
+_SECOND_WORDS = ("second", "latter", "두", "뒤에")
+_NEARER_WORDS = ("closer", "nearer", "closest", "nearest", "가까운")
+
+
+def _named_references(text: str, lang: Lang, last: Query | None, kb: KnowledgeBase) -> str:
+    """One of the two places just asked about, named: after "the museum or International
+    Hall?", "the closer one" is the Museum and "the second one" International Hall; after
+    "제1법학관이랑 제2법학관 중에…", "두 번째 거" is 제2법학관. With one place or none, the words
+    stay (the sibling rule reads "the second one" after Engineering Building I)."""
+    places = [p for p in (kb.by_code(c) for c in (last.places if last else ())) if p]
+    if len(places) < 2:
+        return text
+
+    def name(m: re.Match[str]) -> str:
+        said = m[1].lower()
+        if said.startswith(_FIRST_WORDS):
+            chosen = places[0]
+        elif said.startswith(_SECOND_WORDS):
+            chosen = places[1]
+        else:
+            order = sorted(places, key=lambda p: p.minutes_from_gate)
+            chosen = order[0] if any(w in said for w in _NEARER_WORDS) else order[-1]
+        return chosen.name(lang)
+
+    pattern = _ONE_OF_THEM_KO if lang == "ko" else _ONE_OF_THEM_EN
+    return pattern.sub(name, text)
 
 
 def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | None) -> list[Ask]:
@@ -534,6 +568,10 @@ def _ko_name_like(word: str) -> bool:
 _QUESTION_WORDS_EN = frozenset("foot feet away stairs elevator does it s is".split())
 
 
+_ORDINAL_DIGIT = {"first": "1st", "second": "2nd", "third": "3rd"}
+_ORDINAL_WORD_EN = re.compile(r"\b(first|second|third)\b")
+
+
 def _contextual(clause: str, kb: KnowledgeBase, code: str) -> str | None:
     """A place named relative to the last one: "별관" after 공업센터 본관 is 공업센터 별관,
     "the second one" after Engineering Building I is Engineering Building II."""
@@ -541,6 +579,7 @@ def _contextual(clause: str, kb: KnowledgeBase, code: str) -> str | None:
     if place is None:
         return None
     norm = retrieval.normalise(spoken_numbers_to_digits(clause))
+    norm = _ORDINAL_WORD_EN.sub(lambda m: _ORDINAL_DIGIT[m[1]], norm)  # "the second one"
     if _OTHER_ONE.search(norm) or any(w in norm.replace(" ", "") for w in _OTHER_ONE_KO):
         siblings = _siblings(kb)[code]
         return siblings[0] if len(siblings) == 1 else None  # "and the other one?"

@@ -106,7 +106,8 @@ def _acts_match(expected: str, got: str) -> bool:
 def _verdict_for(reply: Reply, kind: str, places: tuple[str, ...]) -> str | None:
     """The verdict on these places; a check written with its second place ("is 105 to the
     right of 104?": places 105, 104) also matches the engine's verdict on the first alone, and
-    a check of two places matches the engine's on the same two in either order."""
+    a check or a comparison of two places matches the engine's on the same two in either
+    order."""
     verdicts = _verdicts(reply)
     if (kind, places) in verdicts:
         return verdicts[(kind, places)]
@@ -119,6 +120,9 @@ def _verdict_for(reply: Reply, kind: str, places: tuple[str, ...]) -> str | None
             return first or (len(ps) == 2 and set(ps) == set(places))
         return next((v for (k, ps), v in verdicts.items() if k == kind and ps and same_check(ps)),
                     None)
+    if kind == "compare":  # A against B is B against A: the verdict names the winner
+        return next((v for (k, ps), v in verdicts.items()
+                     if k == kind and sorted(ps) == sorted(places)), None)
     return None
 
 
