@@ -560,8 +560,7 @@ def _ko_name_like(word: str) -> bool:
     stem = retrieval.strip_particle(word)
     if stem == word or len(stem) < 2 or _KO_COPULA.match(word):
         return False
-    return not (word in retrieval.lx.KO_FILLER or stem in retrieval.lx.KO_FILLER
-                or any(word.startswith(s) for s in retrieval.lx.KO_STEMS)
+    return not (_question_word_ko(word)
                 or any(stem.startswith(f) for f in retrieval.lx.KO_FEATURE))
 
 
