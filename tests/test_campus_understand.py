@@ -135,6 +135,12 @@ def test_a_numbered_name_that_is_not_ours_is_no_place(kb: KnowledgeBase) -> None
     (ask,) = understand("제7공학관 어디예요?", kb).asks
     assert ask.kind is Kind.UNKNOWN_PLACE
     assert asks(understand("제7학생생활관 어디예요?", kb)) == [("location", ("810",))]
+    # a long family named by all its words but one, never without its head noun
+    (ask,) = understand("Where's Residence Hall 4?", kb).asks
+    assert ask.kind is Kind.UNKNOWN_PLACE and ask.said == "residence hall 4"
+    assert asks(understand("Where's Residence Hall 2?", kb)) == [("location", ("804",))]
+    assert Kind.UNKNOWN_PLACE not in {a.kind for a in understand(
+        "how many floors are law school buildings one two and three", kb).asks}
 
 
 @pytest.mark.parametrize(("text", "about", "place"), [

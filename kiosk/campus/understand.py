@@ -827,6 +827,9 @@ def _extra_unknowns(words: list[str], found: list[Mention]) -> list[Ask]:
     return [Ask(Kind.UNKNOWN_ATTRIBUTE, attribute=attribute)] if attribute else []
 
 
+_HEAD_NOUNS_EN = frozenset({"building", "hall", "center", "centre", "house", "wing"})
+
+
 @lru_cache(maxsize=8)
 def _families(kb: KnowledgeBase) -> tuple[dict[str, set[str]], dict[frozenset[str], set[str]]]:
     """Numbered name families: Korean suffix ("공학관") and English words ({"engineering",
@@ -872,7 +875,11 @@ def _unknown_place(clause: str, kb: KnowledgeBase, words: list[str],
             continue
         window = set(words[max(0, i - 3):i + 3])
         for family, numbers in en.items():
-            if family <= window | {"the"} and word not in numbers:
+            # "Residence Hall 4": a family of three words or more is named by all but one,
+            # never without its head noun ("law school 12" is no law school building)
+            unsaid = family - window - {"the"}
+            if (not unsaid or (len(unsaid) == 1 and len(family) >= 3
+                               and not unsaid & _HEAD_NOUNS_EN)) and word not in numbers:
                 return " ".join(w for w in words[max(0, i - 3):i + 1] if w in family or w == word)
     return None
 
