@@ -167,6 +167,21 @@ def test_one_of_the_two_just_asked_about(engine: DialogEngine) -> None:
     assert engine.answer("what about the second one?", "sibling").places == ("211",)
 
 
+def test_the_same_relation_to_another_place(engine: DialogEngine) -> None:
+    """"그럼 행원파크는요?" after a direction, "and to the main building?" after a route
+    between two places: the same relation, from the same place, to the one now named."""
+    engine.answer("경영관에서 보면 종기원은 어느 쪽이에요?", "again-rel")
+    side = engine.answer("그럼 행원파크는요?", "again-rel")
+    assert side.query is not None and [(a.kind.value, a.places) for a in side.query.asks] == [
+        ("direction", ("707", "706"))]
+    engine.answer("How do I get from the library to the museum?", "again-route")
+    route = engine.answer("and to the main building?", "again-route")
+    assert route.query is not None and [(a.kind.value, a.places) for a in route.query.asks] == [
+        ("route_between", ("501", "102"))]
+    floors = engine.answer("And how many floors does the Main Building have?", "again-route")
+    assert floors.places == ("102",) and "5 floors" in floors.answer
+
+
 def test_stop_says_nothing_and_a_nod_is_not_a_new_question(engine: DialogEngine) -> None:
     """"Stop" gets silence; "ok" / "네" a short prompt, not "I only know campus places"; "say
     that again" after either still repeats the last real answer."""

@@ -343,7 +343,7 @@ NAMES: dict[str, tuple[str, str, list[str], list[str]]] = {
     "701": (
         "한양종합기술연구원",
         "Hanyang Institute of Technology",
-        ["HIT", "에이치아이티", "한양종합기술연구원(HIT)", "종합기술연구원"],
+        ["HIT", "에이치아이티", "한양종합기술연구원(HIT)", "종합기술연구원", "종기원"],
         ["HIT", "HIT Building", "H I T"],
     ),
     "702": (

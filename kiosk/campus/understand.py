@@ -237,8 +237,9 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
     prepared = _prepare(text)
     words = retrieval.words(prepared)
     found = [m for m in retrieval.mentions(prepared, kb) if not _negated(m, words)]
-    relation = _relation(found, words, kb) or _relation_with_context(found, words, kb, history,
-                                                                     last)
+    relation = (_relation(found, words, kb)
+                or _relation_with_context(found, words, kb, history, last)
+                or _the_same_relation(found, words, last))
     if relation is not None and relation.kind is Kind.DIRECTION:
         relation = _direction_check(words, relation, kb) or relation
     if relation is not None and relation.kind is Kind.COMPARE:
@@ -703,6 +704,29 @@ _HERE_EN = re.compile(r"\b(from here|here at the gate|from the gate|at the gate|
                       r"on (my|your) (left|right)|as i come out|when i come out)\b")
 _HERE_KO = ("여기서", "여기에서", "여기기준", "애지문에서보면", "애지문기준", "여기서보면",
             "지금여기", "나오면", "나와서", "나가면", "나가서")
+
+
+_FOLLOW_UP_WORDS = frozenset("and what about how then so the ok okay to from 그럼 그러면 그리고 "
+                             "그럼요 또 아 음".split())
+
+
+def _the_same_relation(found: list[Mention], words: list[str], last: Query | None) -> Ask | None:
+    """"그럼 행원파크는요?", "and the Main Building?" after a direction or a route between two
+    places: the same relation, to the place now named, from the same place."""
+    relation = last.asks[0] if last is not None and len(last.asks) == 1 else None
+    if (relation is None or relation.kind not in (Kind.DIRECTION, Kind.ROUTE_BETWEEN)
+            or len(relation.places) != 2 or len({m.code for m in found}) != 1):
+        return None
+    (named,) = {m.code for m in found}
+    rest = [w for i, w in enumerate(words) if w != _SEP
+            and not any(m.first <= i <= m.last for m in found)]
+    if any(w not in _FOLLOW_UP_WORDS for w in rest):
+        return None  # something of its own is asked ("and how many floors is the library?")
+    if relation.kind is Kind.DIRECTION:  # (where, seen from)
+        return None if named == relation.places[1] else Ask(
+            Kind.DIRECTION, (named, relation.places[1]))
+    return None if named == relation.places[0] else Ask(  # (from, to)
+        Kind.ROUTE_BETWEEN, (relation.places[0], named))
 
 
 def _relation_with_context(found: list[Mention], words: list[str], kb: KnowledgeBase,
