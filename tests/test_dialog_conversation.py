@@ -167,6 +167,23 @@ def test_one_of_the_two_just_asked_about(engine: DialogEngine) -> None:
     assert engine.answer("what about the second one?", "sibling").places == ("211",)
 
 
+@pytest.mark.parametrize(("turns", "verdict"), [
+    (["Where's Engineering Building I?", "Engineering Building 2 is next to it, right?"], "yes"),
+    (["Where is the Business School?",
+      "and the Convergence Education Building, is it closer?"], "yes"),
+    (["Is the main building taller than 4 floors?"], "yes"),
+    # the KB gives floors above ground only: no basement listed is no "no basement"
+    (["Does the Olympic Gymnasium have a basement?"], "unknown"),
+    (["백남학술정보관은 지하가 없죠?"], "no"),
+])
+def test_claims_about_the_place_before_and_bounds(engine: DialogEngine, turns: list[str],
+                                                  verdict: str) -> None:
+    session = f"claims-{abs(hash(tuple(turns)))}"
+    for said in turns:
+        reply = engine.answer(said, session)
+    assert [v for k, _, v in reply.verdicts if k == "check"][-1] == verdict, reply.answer
+
+
 def test_the_same_relation_to_another_place(engine: DialogEngine) -> None:
     """"그럼 행원파크는요?" after a direction, "and to the main building?" after a route
     between two places: the same relation, from the same place, to the one now named."""

@@ -291,8 +291,10 @@ OPPOSITES = (
     (("indoor", "indoors", "inside", "실내"),
      ("outdoor", "outdoors", "open-air", "open air", "야외")),
 )
-MORE_THAN = _en(r"\b(more than|over|longer than|at least|above)\b")
-LESS_THAN = _en(r"\b(less than|under|within|shorter than|at most|below|only)\b")
+MORE_THAN = _en(r"\b(more than|over|longer than|at least|above|taller than|higher than|"
+               r"bigger than)\b")
+LESS_THAN = _en(r"\b(less than|under|within|shorter than|at most|below|only|fewer than|"
+               r"lower than|smaller than)\b")
 MORE_THAN_KO = _ko("넘게 넘어 이상 넘나 넘는")
 LESS_THAN_KO = _ko("안에 이내 이하 미만 밖에 만에 이면 이면가")
 DIRECTION_WORDS_EN = ("left", "right", "behind", "front", "above", "below", "up", "down",

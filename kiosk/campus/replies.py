@@ -215,11 +215,12 @@ def _truth(claim: Claim, place: Place, kb: KnowledgeBase) -> tuple[str, Intent]:
     if about == "basement":
         if not place.floors_above:
             return "unknown", Intent.FLOORS
-        has = place.floors_below is not None
+        if place.floors_below is None:
+            # the KB gives floors above ground only: it does not say there is no basement
+            return "unknown", Intent.FLOORS
         if value.isdigit():
-            return ("yes" if has and int(value) == place.floors_below else "no"), Intent.FLOORS
-        says_has = value == "yes"
-        return ("yes" if has == says_has else "no"), Intent.FLOORS
+            return ("yes" if int(value) == place.floors_below else "no"), Intent.FLOORS
+        return ("yes" if value == "yes" else "no"), Intent.FLOORS
     if about == "minutes":
         if not value.lstrip("<>").isdigit():
             return "unknown", Intent.WALK_TIME

@@ -263,7 +263,8 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
         unknown = _unknown_place(clause, kb, part.words, found)
         if unknown is not None:
             places = ()
-        check = _neighbour_check(clause, part.named, previous_places or tuple(history[:1]))
+        check = _neighbour_check(clause, part.named, previous_places or tuple(history[:1]),
+                                 claimed=checking)
         if check is None and not part.named and previous_places:
             # "사범대학 본관 어디예요? 별관은 그 옆이에요?": the annex, next to the main one?
             relative = _contextual(clause, kb, previous_places[0])
@@ -280,7 +281,8 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
                 asks.append(Ask(Kind.CHECK, previous_places[:1], claim=claim))
                 continue
         # each clause of several is a question or a claim of its own
-        several = sum(any(w != _SEP for w in c.words) for c in clauses) > 1
+        several = sum(_has_content(" ".join(w for w in c.words if w != _SEP))
+                      for c in clauses) > 1
         asks_yes_no = ((checking and not (several and _asks_its_own(clause)))
                        or (several and Kind.WALK_TIME not in kinds  # "is it far?": minutes
                            and (_checking(clause) or _polar_ko(clause)))
@@ -289,6 +291,7 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
         # thing a building may have, "is there an elevator?", stays a yes/no: unknown)
         asks_yes_no = asks_yes_no and attribute in ("", *_THINGS_A_PLACE_HAS)
         claim = _claim(clause, part.named, kb, unknown) if asks_yes_no else None
+        claim = _nearer_than_before(claim, clause, part.named, history)
         if unknown is not None:
             asks.append(Ask(Kind.CHECK, claim=claim, said=unknown) if claim is not None
                         else Ask(Kind.UNKNOWN_PLACE, said=unknown))
@@ -305,7 +308,8 @@ def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | No
             places = _inherited_places(clause, kb, history, last, previous_places, kinds,
                                        attribute, asks_yes_no, i == 0)
             if asks_yes_no and places:
-                claim = _claim(clause, (*places, *part.named), kb, None)
+                claim = _nearer_than_before(_claim(clause, (*places, *part.named), kb, None),
+                                            clause, places, history)
         if claim is not None and places:
             asks.append(Ask(Kind.CHECK, places[:1], claim=claim))
             previous_places = places
@@ -973,6 +977,19 @@ def _polar_ko(clause: str) -> bool:
             and not any(w in compact for w in (*cues.WH_KO, *_REQUEST_KO)))
 
 
+def _nearer_than_before(claim: Claim | None, clause: str, places: tuple[str, ...],
+                        history: Sequence[str]) -> Claim | None:
+    """"Where is the Business School?" then "and the Convergence Education Building, is it
+    closer?": closer than the place talked about before, not a word to look up."""
+    compact = clause.replace(" ", "")
+    compares = cues.COMPARE_EN.search(clause) or any(c in compact for c in cues.COMPARE_KO)
+    if (claim is None or claim.about != "words" or not places or not history
+            or history[0] == places[0] or not compares):
+        return claim
+    farther = cues.FARTHER_EN.search(clause) or any(w in compact for w in cues.FARTHER_KO)
+    return Claim("nearer", f"{history[0]} {'farther' if farther else 'closer'}", claim.negated)
+
+
 def _asks_its_own(clause: str) -> bool:
     """A clause with its own question word ("건축관 몇 분 걸려요?") beside a claim in another
     ("그리고 건축학부 거기 맞죠?") asks, whatever the other claims."""
@@ -997,8 +1014,8 @@ def _checking(text: str) -> bool:
         w in compact for w in cues.WH_KO)
 
 
-def _neighbour_check(clause: str, named: tuple[str, ...], context: tuple[str, ...]
-                     ) -> Ask | None:
+def _neighbour_check(clause: str, named: tuple[str, ...], context: tuple[str, ...],
+                     claimed: bool = False) -> Ask | None:
     """"Is it next to Hannuri Hall?", "그 옆이 과기관이지?", "퓨텍이랑 HIT 붙어 있어?",
     "제2의학관도 거기 근처예요?": whether two places are neighbours, one of them perhaps the place
     just talked about ("it", "거기", "그 옆", or left unsaid: "병원 옆이죠?"). Not a question
@@ -1011,14 +1028,21 @@ def _neighbour_check(clause: str, named: tuple[str, ...], context: tuple[str, ..
             w in compact for w in (*cues.WH_KO, *_REQUEST_KO)):
         return None
     korean = bool(re.search(r"[가-힣]", clause))
-    if not korean and not (_YES_NO_EN.search(clause) or _TAG_EN.search(clause)):
+    # `claimed`: the utterance offers a claim, perhaps with its tag after a comma ("Engineering
+    # Building 2 is next to it, right?")
+    if not korean and not (_YES_NO_EN.search(clause) or _TAG_EN.search(clause) or claimed):
         return None
     pair = tuple(dict.fromkeys(named))
     if len(pair) == 1 and context and context[0] != pair[0]:
         pointed = _ANAPHOR_KO.search(compact) if korean else _ANAPHOR_EN.search(clause)
         if not (pointed or (korean and (_checking(clause) or _polar_ko(clause)))):
             return None
-        pair = (context[0], pair[0])
+        # the place the clause is about comes first, and leads the conversation on: "is it
+        # next to Hannuri Hall?" is about it; "and the Medical Lecture Hall, is that beside
+        # it?" about the hall ("how many minutes to that one?" then means the hall)
+        about_it = re.match(r"(and |so |but |ok |okay )*(is it|isn t it|it s|it is|is that|"
+                            r"that s|is this)\b", clause) or compact.startswith(("거기", "그"))
+        pair = (context[0], pair[0]) if about_it else (pair[0], context[0])
     if len(pair) != 2:
         return None
     return Ask(Kind.CHECK, pair[:1], claim=Claim("neighbour", pair[1], _negates(clause)))
