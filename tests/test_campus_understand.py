@@ -167,3 +167,12 @@ def test_yes_no_questions_carry_their_claim(kb: KnowledgeBase, text: str, about:
 def test_text_as_speech_recognition_writes_it(kb: KnowledgeBase, text: str,
                                               expected: list[tuple[str, tuple[str, ...]]]) -> None:
     assert asks(understand(text, kb)) == expected
+
+
+def test_the_campus_said_before_its_building_names_the_building(kb: KnowledgeBase) -> None:
+    """Whisper writes "간양여대, 교수회관, …" for 한양여대 교수회관: one building, not the
+    Women's University main building as well; a hall said before another stays a place."""
+    assert asks(understand("간양여대, 교수회관, 몇 번 건물이에요", kb)) == [("code", ("906",))]
+    assert asks(understand("한양여대 어디예요?", kb)) == [("location", ("901",))]
+    assert {p for a in understand("사범대 본관에서 사범대 별관 가려면요?", kb).asks
+            for p in a.places} == {"505", "506"}

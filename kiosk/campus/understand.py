@@ -233,10 +233,31 @@ def _named_references(text: str, lang: Lang, last: Query | None, kb: KnowledgeBa
     return pattern.sub(name, text)
 
 
+def _without_campus_words(found: list[Mention], words: list[str],
+                          kb: KnowledgeBase) -> list[Mention]:
+    """"한양여대, 교수회관" (Whisper's commas between words): the campus said before one of its
+    buildings names that building, not also the campus's main building (901) that the campus
+    name alone stands for."""
+    out = []
+    for i, m in enumerate(found):
+        place, following = kb.by_code(m.code), found[i + 1] if i + 1 < len(found) else None
+        other = kb.by_code(following.code) if following is not None else None
+        campus = place.name_ko.split()[0] if place is not None else ""
+        if (place is not None and other is not None and following is not None
+                and all(w == _SEP for w in words[m.last + 1:following.first])
+                and "관" not in "".join(_span(m, words))  # "사범대 본관에서 사범대 별관": a hall
+                and other.code != place.code
+                and campus in place.aliases_ko and other.name_ko.startswith(campus + " ")):
+            continue
+        out.append(m)
+    return out
+
+
 def _asks(text: str, kb: KnowledgeBase, history: Sequence[str], last: Query | None) -> list[Ask]:
     prepared = _prepare(text)
     words = retrieval.words(prepared)
-    found = [m for m in retrieval.mentions(prepared, kb) if not _negated(m, words)]
+    found = _without_campus_words([m for m in retrieval.mentions(prepared, kb)
+                                   if not _negated(m, words)], words, kb)
     relation = (_relation(found, words, kb)
                 or _relation_with_context(found, words, kb, history, last)
                 or _the_same_relation(found, words, last))
