@@ -106,7 +106,7 @@ class DialogEngine:
         for slowly) before its template sentences are handed on.
         """
         started = time.perf_counter()
-        text = " ".join(text.split())[: self._config.dialog.max_input_chars]
+        text = self._as_heard(text)
         session = self.sessions.get(session_id)
         query = understand(text, self.kb, session.recent_places(), session.last_question())
         lang = query.reply_lang
@@ -137,9 +137,13 @@ class DialogEngine:
         """What `text` would be taken to mean in this conversation, without answering it or
         touching the history: the voice loop asks it of what it heard over its own reply (a
         nod or a noise lets the reply go on; a question is answered)."""
-        text = " ".join(text.split())[: self._config.dialog.max_input_chars]
         session = self.sessions.get(session_id)
-        return understand(text, self.kb, session.recent_places(), session.last_question())
+        return understand(self._as_heard(text), self.kb, session.recent_places(),
+                          session.last_question())
+
+    def _as_heard(self, text: str) -> str:
+        """One-spaced and cut to `dialog.max_input_chars`: what both calls understand."""
+        return " ".join(text.split())[: self._config.dialog.max_input_chars]
 
     def _decide(self, query: Query, session: Session, on_sentence: SentenceSink | None,
                 cancel: threading.Event | None, yield_to: threading.Event | None,
