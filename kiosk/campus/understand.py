@@ -704,10 +704,8 @@ def _relation(found: list[Mention], words: list[str], kb: KnowledgeBase) -> Ask 
     than = bool(re.search(r"보다.*(가깝|가까|멀)", compact))
     if either == "멀어" or (than and re.search(r"보다.*멀", compact)):
         either = "멀어"
-    if either or than or cues.COMPARE_EN.search(text) or any(
-            c in compact for c in cues.COMPARE_KO):
-        farther = either == "멀어" or cues.FARTHER_EN.search(text) or any(
-            c in compact for c in cues.FARTHER_KO)
+    if either or than or _compares(text):
+        farther = either == "멀어" or _farther(text)
         return Ask(Kind.COMPARE, (a, b), attribute="farther" if farther else "closer")
     origin = _origin(found, words)
     if origin is None:
@@ -763,12 +761,12 @@ def _relation_with_context(found: list[Mention], words: list[str], kb: Knowledge
     text = " ".join(w for w in words if w != _SEP)
     compact = text.replace(" ", "")
     named = [m for m in found if m.code not in _GATE_CODES]
-    compare = cues.COMPARE_EN.search(text) or any(c in compact for c in cues.COMPARE_KO)
+    compare = _compares(text)
     if compare and not named:
         recent = list(last.places) if last is not None and len(last.places) >= 2 else list(
             reversed(history[:2]))
         if len(recent) >= 2:
-            farther = cues.FARTHER_EN.search(text) or any(c in compact for c in cues.FARTHER_KO)
+            farther = _farther(text)
             return Ask(Kind.COMPARE, (recent[0], recent[1]),
                        attribute="farther" if farther else "closer")
     if len(named) != 1:
@@ -1002,13 +1000,23 @@ def _nearer_than_before(claim: Claim | None, clause: str, places: tuple[str, ...
                         history: Sequence[str]) -> Claim | None:
     """"Where is the Business School?" then "and the Convergence Education Building, is it
     closer?": closer than the place talked about before, not a word to look up."""
-    compact = clause.replace(" ", "")
-    compares = cues.COMPARE_EN.search(clause) or any(c in compact for c in cues.COMPARE_KO)
     if (claim is None or claim.about != "words" or not places or not history
-            or history[0] == places[0] or not compares):
+            or history[0] == places[0] or not _compares(clause)):
         return claim
-    farther = cues.FARTHER_EN.search(clause) or any(w in compact for w in cues.FARTHER_KO)
-    return Claim("nearer", f"{history[0]} {'farther' if farther else 'closer'}", claim.negated)
+    which = "farther" if _farther(clause) else "closer"
+    return Claim("nearer", f"{history[0]} {which}", claim.negated)
+
+
+def _compares(text: str) -> bool:
+    """"closer", "더 가까워": which of two is nearer (or farther) is asked or claimed."""
+    compact = text.replace(" ", "")
+    return bool(cues.COMPARE_EN.search(text)) or any(c in compact for c in cues.COMPARE_KO)
+
+
+def _farther(text: str) -> bool:
+    """The comparison is about the farther one ("farther", "더 멀어")."""
+    compact = text.replace(" ", "")
+    return bool(cues.FARTHER_EN.search(text)) or any(c in compact for c in cues.FARTHER_KO)
 
 
 def _asks_its_own(clause: str) -> bool:
